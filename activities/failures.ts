@@ -1,0 +1,15 @@
+// Errors that retrying cannot fix (a bad spec, a tampered evaluator) fail at once with their message.
+import { ApplicationFailure } from '@temporalio/common';
+import { TaskSpecError } from '../src/task/spec.js';
+import { EvaluatorMismatchError } from '../src/stages/trainAndEvaluate.js';
+
+export async function nonRetryable<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof TaskSpecError || err instanceof EvaluatorMismatchError || (err instanceof Error && /roster|already exists for task/.test(err.message))) {
+      throw ApplicationFailure.nonRetryable(err.message, err.name);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,49 @@
+// `npm test`: build, provision and start the real services on free ports, run every mocha test
+// against them, and end with one plain line "N passed, N failed" from mocha's own counts.
+import { execFileSync } from 'node:child_process';
+import { rmSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Mocha from 'mocha';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+
+const { startLocalServices, findFreePort } = await import(path.join(root, 'dist/src/services/local.js'));
+const { ensureBinaries } = await import(path.join(root, 'dist/src/services/provision.js'));
+await ensureBinaries(path.join(root, '.lineage'), { only: ['python'] });
+
+const stateDir = path.join(root, '.lineage', 'test-services');
+rmSync(stateDir, { recursive: true, force: true });
+const external = Boolean(process.env.TEMPORAL_ADDRESS && process.env.MONGODB_URI);
+const services = await startLocalServices({
+  stateDir,
+  temporalPort: await findFreePort(),
+  uiPort: await findFreePort(),
+  mongoPort: await findFreePort(),
+  log: (line) => console.log(line),
+});
+process.env.TEMPORAL_ADDRESS = services.temporalAddress;
+process.env.MONGODB_URI = services.mongoUri;
+process.env.LINEAGE_TEST_UI_URL = services.uiUrl ?? '';
+process.env.LINEAGE_HOME = path.join(root, '.lineage', 'test-home');
+process.env.LINEAGE_DB = `lineage_test_${Date.now().toString(36)}`;
+rmSync(process.env.LINEAGE_HOME, { recursive: true, force: true });
+console.log(`services: Temporal ${services.temporalAddress}${external ? ' (external)' : ''}, MongoDB ${services.mongoUri}`);
+
+const files = (dir) =>
+  readdirSync(dir).flatMap((name) => {
+    const p = path.join(dir, name);
+    return statSync(p).isDirectory() ? files(p) : name.endsWith('.test.js') ? [p] : [];
+  });
+
+const mocha = new Mocha({ timeout: 180_000, reporter: 'spec' });
+for (const f of files(path.join(root, 'dist/test')).sort()) mocha.addFile(f);
+await mocha.loadFilesAsync();
+const stats = await new Promise((resolve) => {
+  const runner = mocha.run(() => resolve(runner.stats));
+});
+await services.stop();
+const skipped = stats.pending ? `, ${stats.pending} skipped` : '';
+console.log(`${stats.passes} passed, ${stats.failures} failed${skipped}`);
+process.exit(stats.failures > 0 || stats.passes === 0 ? 1 : 0);

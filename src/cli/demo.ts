@@ -1,0 +1,86 @@
+// `npm start`: local services, a control worker and CPU slots in this process, and a demo
+// campaign on the shipped CPU task. State lives under .lineage/, so running it again after
+// Ctrl-C resumes the same campaign where Temporal left it.
+import path from 'node:path';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import { startLocalServices, ensureSearchAttributes } from '../services/local.js';
+import { lineageHome, mongoDbName } from '../config.js';
+import { Runtime } from '../runtime.js';
+import { cpuSlots } from '../runner/slot.js';
+import { connectWorker, createControlWorker, createSlotWorkers } from '../workerHost.js';
+import { temporalClient } from './client.js';
+import { TrialFeed } from './trialRows.js';
+import { CONTROL_QUEUE } from '../ids.js';
+import type { CampaignInput, CampaignResult } from '../types.js';
+
+export interface DemoOptions {
+  task: string;
+  trials: number;
+  parallelism: number;
+  slots: number;
+  threads: number;
+  campaignId: string;
+}
+
+export async function runDemo(o: DemoOptions): Promise<void> {
+  const log = (line: string) => console.log(line);
+  const home = lineageHome();
+  const services = await startLocalServices({ stateDir: path.join(home, 'services'), log });
+  process.env.TEMPORAL_ADDRESS = services.temporalAddress;
+  process.env.MONGODB_URI = services.mongoUri;
+  await ensureSearchAttributes(services.temporalAddress, log);
+
+  const rt = await Runtime.connect();
+  const connection = await connectWorker(services.temporalAddress);
+  const workers: Worker[] = [await createControlWorker(rt, connection), ...(await createSlotWorkers(rt, connection, cpuSlots(o.slots, o.threads)))];
+  const running = Promise.all(workers.map((w) => w.run()));
+
+  let stopping = false;
+  const shutdown = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    await running.catch(() => undefined);
+    await connection.close();
+    await rt.close();
+    await services.stop();
+    process.exit(code);
+  };
+  process.once('SIGINT', () => {
+    console.log('\nstopping workers and services; the campaign stays in Temporal — run `npm start` again to resume it');
+    void shutdown(130);
+  });
+
+  const client = await temporalClient(services.temporalAddress);
+  const handle = client.workflow.getHandle(o.campaignId);
+  let resumed = false;
+  try {
+    const d = await handle.describe();
+    resumed = d.status.name === 'RUNNING';
+    if (!resumed) console.log(`campaign ${o.campaignId} already finished (${d.status.name}); its results follow. Use --campaign NEW_ID for another.`);
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+    const input: CampaignInput = { campaignId: o.campaignId, task: o.task, budget: { trials: o.trials }, parallelism: o.parallelism, proposer: { kind: 'offline' }, seed: 1 };
+    await client.workflow.start('campaign', { workflowId: o.campaignId, taskQueue: CONTROL_QUEUE, args: [input] });
+  }
+  console.log(`${resumed ? 'resuming' : 'campaign'} ${o.campaignId}: task ${o.task}, ${o.trials} trials, ${o.parallelism} in flight, ${o.slots} CPU slots (offline proposer; no API key needed)`);
+  if (services.uiUrl) console.log(`Temporal UI: ${services.uiUrl}/namespaces/default/workflows/${o.campaignId}`);
+  console.log(`MongoDB:     ${services.mongoUri}${mongoDbName()} (collections campaigns, trials)`);
+
+  const campaignDoc = async () => rt.store.campaigns.findOne({ _id: o.campaignId });
+  const feed = new TrialFeed(rt.store, o.campaignId, (await campaignDoc())?.metric.direction ?? 'minimize');
+  const ticker = setInterval(() => void feed.poll().catch(() => undefined), 1000);
+  const result: CampaignResult = await handle.result();
+  clearInterval(ticker);
+  await feed.poll();
+
+  const doc = await campaignDoc();
+  const metric = doc?.metric.name ?? 'score';
+  console.log('');
+  console.log(`baseline ${metric}: ${doc?.baseline?.score ?? '—'}`);
+  console.log(`best ${metric}:     ${doc?.best ? `${doc.best.score} (trial #${doc.best.index}, commit ${doc.best.sha.slice(0, 10)})` : '—'}`);
+  console.log(`labels: ${Object.entries(result.status.counts).map(([k, v]) => `${k} ${v}`).join(', ')}  — ${result.note}`);
+  console.log(`look: Temporal UI ${services.uiUrl ?? '(external)'} · MongoDB ${services.mongoUri}${mongoDbName()} · campaign ${o.campaignId}`);
+  await shutdown(0);
+}

@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+// The `lineage` command. Every subcommand talks to Temporal and MongoDB through
+// TEMPORAL_ADDRESS and MONGODB_URI (defaults: the local services `lineage services` starts).
+import { Command, InvalidArgumentError } from 'commander';
+import path from 'node:path';
+import { CONTROL_QUEUE } from '../ids.js';
+import { lineageHome } from '../config.js';
+import type { CampaignInput, CampaignStatus } from '../types.js';
+import { temporalClient } from './client.js';
+
+const int = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('a whole number');
+  return n;
+};
+
+const program = new Command('lineage').description('Durable auto-research campaigns on Temporal').showHelpAfterError();
+
+program
+  .command('demo')
+  .description('start local services and workers, and run (or resume) a demo campaign on a CPU task')
+  .option('--task <name>', 'task under tasks/', 'golf-mini')
+  .option('--trials <n>', 'trial budget (besides the baseline)', int, 8)
+  .option('--parallelism <n>', 'trials in flight', int, 2)
+  .option('--slots <n>', 'CPU slots', int, 2)
+  .option('--threads <n>', 'threads per slot', int, 1)
+  .option('--campaign <id>', 'campaign id (the same id resumes)', 'demo-golf-mini')
+  .action(async (o) => {
+    const { runDemo } = await import('./demo.js');
+    await runDemo({ task: o.task, trials: o.trials, parallelism: o.parallelism, slots: o.slots, threads: o.threads, campaignId: o.campaign });
+  });
+
+program
+  .command('services')
+  .description('start the local Temporal dev server and FerretDB, print their addresses, keep them until Ctrl-C')
+  .action(async () => {
+    const { startLocalServices, ensureSearchAttributes } = await import('../services/local.js');
+    const s = await startLocalServices({ stateDir: path.join(lineageHome(), 'services') });
+    await ensureSearchAttributes(s.temporalAddress, console.log);
+    console.log(`TEMPORAL_ADDRESS=${s.temporalAddress}\nMONGODB_URI=${s.mongoUri}\nTemporal UI: ${s.uiUrl ?? '(external)'}`);
+    process.once('SIGINT', () => void s.stop().then(() => process.exit(0)));
+    await new Promise(() => undefined);
+  });
+
+const worker = program.command('worker').description('run a worker process');
+worker
+  .command('control')
+  .description('workflows and control activities (propose, apply, preflight, judge, record)')
+  .action(async () => {
+    const { runControlWorker } = await import('../../workers/control.js');
+    await runControlWorker();
+  });
+worker
+  .command('gpu')
+  .description('train and evaluate slots: one per GPU (--gpus 0,1) or --slots N on CPU')
+  .option('--gpus <list>', 'GPU indices, one slot each, pinned with CUDA_VISIBLE_DEVICES')
+  .option('--slots <n>', 'CPU slots when there is no GPU', int, 1)
+  .option('--threads <n>', 'threads per slot', int, 1)
+  .action(async (o) => {
+    const { runGpuWorker } = await import('../../workers/gpu.js');
+    await runGpuWorker({ gpus: o.gpus ? String(o.gpus).split(',') : null, slots: o.slots, threads: o.threads });
+  });
+
+program
+  .command('start')
+  .description('start a campaign (the same as temporal workflow start --type campaign)')
+  .requiredOption('--task <name>', 'task under tasks/')
+  .option('--id <campaignId>', 'campaign id', `c-${Date.now().toString(36)}`)
+  .option('--preset <name>', 'task preset: cpu or gpu', 'cpu')
+  .option('--trials <n>', 'trial budget (besides the baseline)', int, 8)
+  .option('--parallelism <n>', 'trials in flight', int, 2)
+  .option('--seed <n>', 'proposer seed', int, 1)
+  .option('--wait', 'wait for the campaign and print its result')
+  .action(async (o) => {
+    const client = await temporalClient();
+    const input: CampaignInput = { campaignId: o.id, task: o.task, preset: o.preset, budget: { trials: o.trials }, parallelism: o.parallelism, proposer: { kind: 'offline' }, seed: o.seed };
+    const handle = await client.workflow.start('campaign', { workflowId: o.id, taskQueue: CONTROL_QUEUE, args: [input] });
+    console.log(`started campaign ${handle.workflowId}`);
+    if (o.wait) console.log(JSON.stringify((await handle.result()).status, null, 2));
+  });
+
+program
+  .command('status <campaignId>')
+  .description('query a campaign: in-flight trials, best, counts by label')
+  .action(async (id: string) => {
+    const client = await temporalClient();
+    const s: CampaignStatus = await client.workflow.getHandle(id).query('status');
+    console.log(JSON.stringify(s, null, 2));
+  });
+
+for (const [name, what] of [
+  ['pause', 'start no new trials; in-flight trials finish'],
+  ['resume', 'start trials again'],
+  ['stop', 'finish in-flight trials, start no more, end the campaign'],
+] as const) {
+  program
+    .command(`${name} <campaignId>`)
+    .description(what)
+    .action(async (id: string) => {
+      const client = await temporalClient();
+      await client.workflow.getHandle(id).signal(name);
+      console.log(`${name} sent to ${id}`);
+    });
+}
+
+program.parseAsync().catch((err: unknown) => {
+  console.error(`lineage: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,7 @@
+// Names shared by workflows, activities and the CLI. Pure: safe inside workflow code.
+export const CONTROL_QUEUE = 'lineage-control';
+export const GPU_QUEUE = 'lineage-gpu';
+
+export function trialId(campaignId: string, index: number): string {
+  return `${campaignId}-trial-${String(index).padStart(4, '0')}`;
+}

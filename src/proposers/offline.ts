@@ -1,0 +1,125 @@
+// The offline proposer: a non-LLM specialist that moves one of its declared knobs per trial,
+// guided by lineage — continue a direction that was kept, reverse one that was discarded,
+// back off after budget overruns, size blocks and crashes, explore what was never tried.
+import type { Knob } from '../task/spec.js';
+import type { KnobMove, Label, Proposal } from '../types.js';
+
+export interface KnobHistoryItem {
+  knob: KnobMove;
+  label: Label;
+  index: number;
+}
+
+const knobLine = (name: string) => new RegExp(`^(${name}\\s*=\\s*)([^#\\n]*?)(\\s*(#.*)?)$`, 'm');
+
+export function readKnob(source: string, name: string): { line: string; value: string } | null {
+  const m = knobLine(name).exec(source);
+  return m ? { line: m[0], value: m[2]!.trim() } : null;
+}
+
+function formatNumber(x: number, type: 'int' | 'float'): string {
+  if (type === 'int') return String(Math.round(x));
+  const s = Number(x.toPrecision(3)).toString();
+  return /[.e]/.test(s) ? s : s + '.0';
+}
+
+/** The value one step in `direction`, clamped to the knob's range; null when it cannot move. */
+export function stepKnob(knob: Knob, value: string, direction: 1 | -1): string | null {
+  if (knob.type === 'bool') {
+    if (value !== 'True' && value !== 'False') return null;
+    return value === 'True' ? 'False' : 'True';
+  }
+  const x = Number(value);
+  if (!Number.isFinite(x)) return null;
+  let next = knob.factor ? (direction > 0 ? x * knob.factor : x / knob.factor) : x + direction * knob.step!;
+  if (knob.type === 'int') next = direction > 0 ? Math.max(Math.round(next), x + 1) : Math.min(Math.round(next), x - 1);
+  if (knob.min !== undefined) next = Math.max(knob.min, next);
+  if (knob.max !== undefined) next = Math.min(knob.max, next);
+  const out = formatNumber(next, knob.type);
+  return Number(out) === x ? null : out;
+}
+
+/** Why a label steers a direction: + continue, - avoid. */
+function directionScore(history: KnobHistoryItem[], name: string, direction: 1 | -1): number {
+  const mine = history.filter((h) => h.knob.name === name).sort((a, b) => b.index - a.index);
+  if (mine.length === 0) return 1; // untried: worth exploring
+  let score = 0;
+  mine.slice(0, 4).forEach((h, age) => {
+    const w = 1 / (age + 1);
+    const same = h.knob.direction === direction;
+    switch (h.label) {
+      case 'keep':
+        score += (same ? 3 : -1) * w;
+        break;
+      case 'discard':
+        score += (same ? -1.5 : 0.5) * w;
+        break;
+      case 'train_budget_overrun':
+      case 'size_blocked':
+      case 'eval_budget_overrun':
+        score += (same ? -4 : 1) * w; // the cost went the wrong way: go the other way
+        break;
+      case 'crash':
+      case 'diverged':
+      case 'preflight_crash':
+        score += (same ? -3 : 0.5) * w;
+        break;
+      default:
+        break;
+    }
+  });
+  return score;
+}
+
+/** A small deterministic PRNG so the same campaign seed proposes the same trials. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface OfflineInput {
+  specialist: string;
+  knobs: Knob[];
+  files: Map<string, string>;
+  history: KnobHistoryItem[];
+  /** Knob moves already in flight in sibling trials, to avoid proposing the same edit twice. */
+  inFlight: KnobMove[];
+  seed: number;
+}
+
+export function proposeOffline(input: OfflineInput): Proposal | null {
+  const rand = mulberry32(input.seed);
+  const candidates: { knob: Knob; move: KnobMove; line: string; score: number }[] = [];
+  for (const knob of input.knobs.filter((k) => k.specialist === input.specialist)) {
+    const source = input.files.get(knob.file);
+    const current = source && readKnob(source, knob.name);
+    if (!current) continue;
+    for (const direction of [1, -1] as const) {
+      if (knob.type === 'bool' && direction === -1) continue;
+      const to = stepKnob(knob, current.value, direction);
+      if (to === null) continue;
+      const move: KnobMove = { name: knob.name, from: current.value, to, direction };
+      const dup = input.inFlight.some((m) => m.name === move.name && m.to === move.to);
+      const score = directionScore(input.history, knob.name, direction) - (dup ? 10 : 0) + rand() * 0.5;
+      candidates.push({ knob, move, line: current.line, score });
+    }
+  }
+  if (candidates.length === 0) return null;
+  candidates.sort((a, b) => b.score - a.score);
+  const { knob, move, line } = candidates[0]!;
+  const newLine = line.replace(knobLine(knob.name), (_m, head: string, _v: string, tail: string) => `${head}${move.to}${tail}`);
+  const verb = knob.type === 'bool' ? `set ${knob.name} to ${move.to}` : `${move.direction > 0 ? 'raise' : 'lower'} ${knob.name} from ${move.from} to ${move.to}`;
+  return {
+    specialist: input.specialist,
+    hypothesis: verb,
+    rationale: 'offline proposer: knob move chosen from this specialist\'s lineage',
+    edits: [{ file: knob.file, search: line, replace: newLine }],
+    knob: move,
+  };
+}

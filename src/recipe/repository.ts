@@ -1,0 +1,94 @@
+// The campaign's recipe lives in a git repository; each trial is a commit whose parent is the
+// recipe version it edited. Commits are made with plumbing (no working tree), so concurrent
+// trials never share an index, and a fixed commit date makes a retried apply give the same sha.
+import { execa } from 'execa';
+import { existsSync, mkdirSync, cpSync } from 'node:fs';
+import path from 'node:path';
+import os from 'node:os';
+import { mkdtemp, rm } from 'node:fs/promises';
+
+const IDENTITY = {
+  GIT_AUTHOR_NAME: 'lineage',
+  GIT_AUTHOR_EMAIL: 'lineage@localhost',
+  GIT_COMMITTER_NAME: 'lineage',
+  GIT_COMMITTER_EMAIL: 'lineage@localhost',
+};
+
+export class RecipeRepository {
+  constructor(readonly dir: string) {}
+
+  private async git(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<string> {
+    const { stdout } = await execa('git', args, {
+      cwd: this.dir,
+      input: opts.input,
+      env: { ...IDENTITY, GIT_CONFIG_NOSYSTEM: '1', ...opts.env },
+      stripFinalNewline: true,
+    });
+    return stdout;
+  }
+
+  /** Creates the repository from the task's recipe folder once; returns the baseline sha. */
+  async init(recipeDir: string, date: string): Promise<string> {
+    if (existsSync(path.join(this.dir, 'HEAD'))) {
+      return this.git(['rev-parse', 'refs/heads/baseline']);
+    }
+    mkdirSync(this.dir, { recursive: true });
+    const work = await mkdtemp(path.join(os.tmpdir(), 'lineage-init-'));
+    try {
+      cpSync(recipeDir, work, { recursive: true, filter: (src) => !src.includes('__pycache__') });
+      await execa('git', ['init', '-q', '--bare', this.dir]);
+      const env = { ...IDENTITY, GIT_DIR: this.dir, GIT_WORK_TREE: work, GIT_INDEX_FILE: path.join(work, '.git-index') };
+      await execa('git', ['add', '-A', '.', ':!.git-index'], { cwd: work, env });
+      const tree = (await execa('git', ['write-tree'], { cwd: work, env })).stdout.trim();
+      const sha = (
+        await execa('git', ['commit-tree', tree, '-m', 'baseline recipe'], {
+          cwd: work,
+          env: { ...env, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date },
+        })
+      ).stdout.trim();
+      await this.git(['update-ref', 'refs/heads/baseline', sha]);
+      return sha;
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  }
+
+  async listFiles(sha: string): Promise<string[]> {
+    const out = await this.git(['ls-tree', '-r', '--name-only', sha]);
+    return out ? out.split('\n') : [];
+  }
+
+  async readFile(sha: string, file: string): Promise<string> {
+    return this.git(['show', `${sha}:${file}`]);
+  }
+
+  /** Every file of a commit, as text. Recipes are small source trees. */
+  async snapshot(sha: string): Promise<Map<string, string>> {
+    const files = new Map<string, string>();
+    for (const f of await this.listFiles(sha)) files.set(f, await this.readFile(sha, f));
+    return files;
+  }
+
+  /** Commits `changed` files on top of `parent` and points `ref` at it; returns the sha. */
+  async commit(parent: string, changed: Map<string, string>, message: string, ref: string, date: string): Promise<string> {
+    const index = path.join(os.tmpdir(), `lineage-index-${process.pid}-${Math.random().toString(36).slice(2)}`);
+    const env = { GIT_INDEX_FILE: index, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date };
+    try {
+      await this.git(['read-tree', parent], { env });
+      for (const [file, content] of changed) {
+        const blob = await this.git(['hash-object', '-w', '--stdin'], { input: content });
+        await this.git(['update-index', '--add', '--cacheinfo', `100644,${blob},${file}`], { env });
+      }
+      const tree = await this.git(['write-tree'], { env });
+      const sha = await this.git(['commit-tree', tree, '-p', parent, '-m', message], { env });
+      await this.git(['update-ref', ref, sha]);
+      return sha;
+    } finally {
+      await rm(index, { force: true });
+    }
+  }
+
+  async diff(parent: string, sha: string): Promise<string> {
+    return this.git(['diff', '--no-color', parent, sha]);
+  }
+}

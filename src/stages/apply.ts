@@ -1,0 +1,44 @@
+// apply: the proposal's edits on the parent commit, committed on a trial branch. Edits outside
+// the specialist's surface are refused here, so they never reach git.
+import picomatch from 'picomatch';
+import type { Runtime } from '../runtime.js';
+import type { ApplyResult, Proposal, TrialInput } from '../types.js';
+import { applyEdits, EditError, unsafePath } from '../recipe/edits.js';
+import { saveSnapshot } from '../recipe/snapshot.js';
+
+export function outsideSurface(surface: string[], files: string[]): string[] {
+  const inSurface = picomatch(surface, { dot: true });
+  return files.filter((f) => !inSurface(f));
+}
+
+export async function applyProposal(rt: Runtime, input: TrialInput, proposal: Proposal): Promise<ApplyResult> {
+  const task = rt.task(input.task, input.preset);
+  const files = [...new Set(proposal.edits.map((e) => e.file))];
+  if (files.length === 0) return { ok: false, label: 'apply_failed', error: 'the proposal has no edits' };
+  for (const f of files) {
+    const why = unsafePath(f);
+    if (why) return { ok: false, label: 'illegal_edit', error: `${f}: ${why}` };
+  }
+  const specialist = task.spec.specialists.find((s) => s.name === proposal.specialist);
+  if (!specialist) return { ok: false, label: 'illegal_edit', error: `specialist ${proposal.specialist} is not in the roster` };
+  const outside = outsideSurface(specialist.surface, files);
+  if (outside.length) {
+    return { ok: false, label: 'illegal_edit', error: `${outside.join(', ')} outside ${specialist.name}'s surface (${specialist.surface.join(', ')})` };
+  }
+
+  const repo = rt.repository(input.campaignId);
+  const parentFiles = await repo.snapshot(input.parentSha);
+  let edited: Map<string, string>;
+  try {
+    edited = applyEdits(parentFiles, proposal.edits);
+  } catch (err) {
+    if (err instanceof EditError) return { ok: false, label: 'apply_failed', error: err.message };
+    throw err;
+  }
+  const changed = new Map([...edited].filter(([f, content]) => parentFiles.get(f) !== content));
+  if (changed.size === 0) return { ok: false, label: 'apply_failed', error: 'the edits leave the recipe unchanged' };
+  const message = `trial ${input.index} (${proposal.specialist}): ${proposal.hypothesis}`.slice(0, 2000);
+  const sha = await repo.commit(input.parentSha, changed, message, `refs/heads/trials/${input.index}`, input.startedAt);
+  await saveSnapshot(rt.store, input.campaignId, sha, edited);
+  return { ok: true, sha, diff: await repo.diff(input.parentSha, sha), changedFiles: [...changed.keys()] };
+}

@@ -1,0 +1,20 @@
+// record: the trial document (idempotent by trial id) and the campaign's best.
+import type { Runtime } from '../runtime.js';
+import type { TrialRecord } from '../types.js';
+
+export async function recordTrial(rt: Runtime, record: TrialRecord): Promise<void> {
+  const { store } = rt;
+  await store.trials.replaceOne({ _id: record.trialId }, { ...record, recordedAt: new Date().toISOString() }, { upsert: true });
+  await store.proposals.updateOne({ _id: record.trialId }, { $set: { done: true } });
+  if (record.specialist === 'baseline') {
+    await store.campaigns.updateOne({ _id: record.campaignId }, { $set: { baseline: { score: record.score, label: record.label } } });
+  }
+  if (!record.keep || record.score === null || record.sha === null) return;
+  const campaign = await store.campaigns.findOne({ _id: record.campaignId }, { projection: { metric: 1 } });
+  const better = campaign?.metric.direction === 'maximize' ? '$lt' : '$gt';
+  // Conditional: a slower trial that was kept against an older best never moves the best back.
+  await store.campaigns.updateOne(
+    { _id: record.campaignId, $or: [{ best: null }, { [`best.score`]: { [better]: record.score } }] },
+    { $set: { best: { trialId: record.trialId, index: record.index, score: record.score, sha: record.sha } } },
+  );
+}

@@ -1,0 +1,48 @@
+// Campaign setup: the recipe repository with its baseline commit, the pinned evaluator hash,
+// and the campaign document. Idempotent, so a retried or resumed campaign finds the same state.
+import type { Runtime } from '../runtime.js';
+import type { CampaignInput, CampaignSetup } from '../types.js';
+import { hashEvaluator } from '../task/evaluatorHash.js';
+import { saveSnapshot } from '../recipe/snapshot.js';
+
+export async function setupCampaign(rt: Runtime, input: CampaignInput, startedAt: string): Promise<CampaignSetup> {
+  const preset = input.preset ?? 'cpu';
+  const task = rt.task(input.task, preset);
+  const existing = await rt.store.campaigns.findOne({ _id: input.campaignId });
+  if (existing && existing.task !== task.spec.name) {
+    throw new Error(`campaign ${input.campaignId} already exists for task ${existing.task}, not ${task.spec.name}`);
+  }
+  const repo = rt.repository(input.campaignId);
+  const baselineSha = await repo.init(task.recipeDir, startedAt);
+  await saveSnapshot(rt.store, input.campaignId, baselineSha, await repo.snapshot(baselineSha));
+  const evaluatorHash = existing?.evaluatorHash ?? hashEvaluator(task.evaluatorDir);
+  const metric = task.spec.metric;
+  await rt.store.campaigns.updateOne(
+    { _id: input.campaignId },
+    {
+      $setOnInsert: {
+        task: task.spec.name,
+        preset,
+        input,
+        baselineSha,
+        evaluatorHash,
+        metric,
+        createdAt: startedAt,
+        best: null,
+        baseline: null,
+      },
+    },
+    { upsert: true },
+  );
+  const roster = task.spec.specialists.map((s) => s.name);
+  const unknown = (input.specialists ?? []).filter((s) => !roster.includes(s));
+  if (unknown.length) throw new Error(`specialists ${unknown.join(', ')} are not in task ${task.spec.name}'s roster (${roster.join(', ')})`);
+  return {
+    baselineSha,
+    evaluatorHash,
+    specialists: input.specialists?.length ? input.specialists : roster,
+    direction: metric.direction,
+    metricName: metric.name,
+    limits: { trainS: task.spec.train.budget_s + task.spec.train.grace_s, evalS: task.spec.evaluate.budget_s + task.spec.evaluate.grace_s },
+  };
+}

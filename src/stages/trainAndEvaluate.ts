@@ -1,0 +1,129 @@
+// train and evaluate run on one slot: a fresh checkout of the trial's commit, the task's
+// commands under their budgets, outputs kept on the slot's host between the two stages.
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import type { Runtime } from '../runtime.js';
+import type { Slot } from '../runner/slot.js';
+import type { EvalReport, EvaluateResult, Label, TrainResult } from '../types.js';
+import { LABELS } from '../types.js';
+import { loadSnapshot, writeCheckout } from '../recipe/snapshot.js';
+import { expandCommand, repoRoot, type LoadedTask } from '../task/spec.js';
+import { hashEvaluator } from '../task/evaluatorHash.js';
+import { runBudgeted } from '../runner/budgetedProcess.js';
+import { trialEnv } from '../runner/trialEnv.js';
+import { hostName } from '../config.js';
+import { ensureTaskData } from './prepareData.js';
+import { lastJsonLine } from './preflight.js';
+
+export interface SlotRequest {
+  campaignId: string;
+  task: string;
+  preset: string;
+  trialId: string;
+  sha: string;
+  seed: number;
+  evaluatorHash: string;
+}
+
+export interface StageHooks {
+  attempt: number;
+  heartbeat: (detail: string) => void;
+  signal?: AbortSignal;
+}
+
+export class EvaluatorMismatchError extends Error {
+  override name = 'EvaluatorMismatchError';
+}
+
+function paths(rt: Runtime, slot: Slot, req: SlotRequest) {
+  const checkout = path.join(rt.home, 'slots', slot.id, req.trialId);
+  const logs = path.join(rt.home, 'logs', req.campaignId);
+  return { checkout, run: path.join(checkout, 'run'), logs };
+}
+
+function env(rt: Runtime, task: LoadedTask, slot: Slot, req: SlotRequest, checkout: string, dataDir: string) {
+  const trainDir = path.join(dataDir, 'train');
+  return trialEnv({
+    checkout,
+    runDir: path.join(checkout, 'run'),
+    dataDir: existsSync(trainDir) ? trainDir : dataDir,
+    seed: req.seed,
+    device: slot.device,
+    cudaVisibleDevices: slot.cudaVisibleDevices,
+    threads: slot.threads,
+    preset: req.preset,
+    taskEnv: task.spec.env,
+  });
+}
+
+function verifyEvaluator(task: LoadedTask, pinned: string): void {
+  const actual = hashEvaluator(task.evaluatorDir);
+  if (actual !== pinned) {
+    throw new EvaluatorMismatchError(`evaluator of ${task.spec.name} on host ${hostName()} hashes to ${actual.slice(0, 12)}, campaign pinned ${pinned.slice(0, 12)}`);
+  }
+}
+
+export async function trainOnSlot(rt: Runtime, slot: Slot, req: SlotRequest, hooks: StageHooks): Promise<TrainResult> {
+  const task = rt.task(req.task, req.preset);
+  verifyEvaluator(task, req.evaluatorHash);
+  const dataDir = await ensureTaskData(task, req.evaluatorHash, rt.home, rt.python);
+  const { checkout, run, logs } = paths(rt, slot, req);
+  rmSync(checkout, { recursive: true, force: true }); // a retry starts from a clean checkout
+  writeCheckout(checkout, await loadSnapshot(rt.store, req.sha));
+  mkdirSync(run, { recursive: true });
+  mkdirSync(path.join(checkout, '.tmp'), { recursive: true });
+  mkdirSync(logs, { recursive: true });
+  const command = expandCommand(task.spec.train.command, { python: rt.python, root: repoRoot(), evaluator: task.evaluatorDir, data: dataDir, checkout, run });
+  const outcome = await runBudgeted({
+    command,
+    cwd: checkout,
+    env: env(rt, task, slot, req, checkout, dataDir),
+    budgetS: task.spec.train.budget_s,
+    graceS: task.spec.train.grace_s,
+    memoryLimitMb: task.spec.memory_limit_mb,
+    logFile: path.join(logs, `${req.trialId}.train.log`),
+    onProgress: (line) => hooks.heartbeat(line),
+    signal: hooks.signal,
+  });
+  return { ...outcome, slotQueue: slot.queue, host: hostName(), slot: slot.id, attempt: hooks.attempt };
+}
+
+function toReport(raw: Record<string, unknown>): EvalReport | string {
+  const metric = raw.metric;
+  if (metric !== null && typeof metric !== 'number') return 'evaluator report: "metric" must be a number or null';
+  const label = raw.label ?? null;
+  if (label !== null && !(typeof label === 'string' && (LABELS as readonly string[]).includes(label))) {
+    return `evaluator report: unknown label ${JSON.stringify(label)}`;
+  }
+  const metrics: Record<string, number | null> = {};
+  if (raw.metrics && typeof raw.metrics === 'object') {
+    for (const [k, v] of Object.entries(raw.metrics as Record<string, unknown>)) metrics[k] = typeof v === 'number' ? v : null;
+  }
+  return { metric: metric as number | null, metrics, label: label as Label | null, reason: String(raw.reason ?? '') };
+}
+
+export async function evaluateOnSlot(rt: Runtime, slot: Slot, req: SlotRequest, hooks: StageHooks): Promise<EvaluateResult> {
+  const task = rt.task(req.task, req.preset);
+  verifyEvaluator(task, req.evaluatorHash);
+  const dataDir = await ensureTaskData(task, req.evaluatorHash, rt.home, rt.python);
+  const { checkout, run, logs } = paths(rt, slot, req);
+  if (!existsSync(checkout)) throw new Error(`checkout ${checkout} is gone: train must run again on this slot`);
+  const command = expandCommand(task.spec.evaluate.command, { python: rt.python, root: repoRoot(), evaluator: task.evaluatorDir, data: dataDir, checkout, run });
+  if (task.spec.size) command.push('--cap', String(task.spec.size.cap_bytes));
+  const outcome = await runBudgeted({
+    command,
+    cwd: checkout,
+    env: env(rt, task, slot, req, checkout, dataDir),
+    budgetS: task.spec.evaluate.budget_s,
+    graceS: task.spec.evaluate.grace_s,
+    memoryLimitMb: task.spec.memory_limit_mb,
+    logFile: path.join(logs, `${req.trialId}.eval.log`),
+    onProgress: (line) => hooks.heartbeat(line),
+    signal: hooks.signal,
+  });
+  rmSync(checkout, { recursive: true, force: true }); // the full logs stay under logs/
+  const raw = lastJsonLine(outcome.logTail);
+  if (!raw) return { ...outcome, report: null, parseError: 'evaluator printed no JSON report line' };
+  const report = toReport(raw);
+  return typeof report === 'string' ? { ...outcome, report: null, parseError: report } : { ...outcome, report };
+}

@@ -1,0 +1,80 @@
+// MongoDB holds campaigns, trials and recipe snapshots. Only plain CRUD and indexes are used
+// (no transactions, change streams or $lookup), so FerretDB and MongoDB both serve it.
+import { MongoClient, type Collection, type Db } from 'mongodb';
+import type { CampaignInput, Label, Proposal, TrialRecord, Usage } from '../types.js';
+import { mongoDbName, mongoUri } from '../config.js';
+
+export interface CampaignDoc {
+  _id: string;
+  task: string;
+  preset: string;
+  input: CampaignInput;
+  baselineSha: string;
+  evaluatorHash: string;
+  metric: { name: string; direction: 'minimize' | 'maximize' };
+  createdAt: string;
+  best: { trialId: string; index: number; score: number; sha: string } | null;
+  baseline: { score: number | null; label: Label } | null;
+}
+
+export interface TrialDoc extends TrialRecord {
+  _id: string;
+  recordedAt: string;
+}
+
+/** Recipe files by commit sha, so a worker on any host can materialize a trial's checkout. */
+export interface SnapshotDoc {
+  _id: string;
+  campaignId: string;
+  files: { path: string; content: string }[];
+}
+
+/** Every proposal when it is made, before its trial ends: siblings in flight see each other. */
+export interface ProposalDoc {
+  _id: string;
+  campaignId: string;
+  index: number;
+  proposal: Proposal;
+  usage: Usage;
+  createdAt: string;
+  done: boolean;
+}
+
+export class Store {
+  readonly campaigns: Collection<CampaignDoc>;
+  readonly trials: Collection<TrialDoc>;
+  readonly snapshots: Collection<SnapshotDoc>;
+  readonly proposals: Collection<ProposalDoc>;
+
+  private constructor(
+    readonly client: MongoClient,
+    readonly db: Db,
+  ) {
+    this.campaigns = db.collection<CampaignDoc>('campaigns');
+    this.trials = db.collection<TrialDoc>('trials');
+    this.snapshots = db.collection<SnapshotDoc>('snapshots');
+    this.proposals = db.collection<ProposalDoc>('proposals');
+  }
+
+  static async connect(uri = mongoUri(), dbName = mongoDbName()): Promise<Store> {
+    const client = new MongoClient(uri, { serverSelectionTimeoutMS: 15_000 });
+    await client.connect();
+    const store = new Store(client, client.db(dbName));
+    await store.ensureIndexes();
+    return store;
+  }
+
+  /** The indexes behind the lineage queries: a campaign's trials by index, by specialist, by label, by score. */
+  async ensureIndexes(): Promise<void> {
+    await this.trials.createIndex({ campaignId: 1, index: 1 });
+    await this.trials.createIndex({ campaignId: 1, specialist: 1, index: -1 });
+    await this.trials.createIndex({ campaignId: 1, label: 1 });
+    await this.trials.createIndex({ campaignId: 1, keep: 1, score: 1 });
+    await this.snapshots.createIndex({ campaignId: 1 });
+    await this.proposals.createIndex({ campaignId: 1, done: 1 });
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}

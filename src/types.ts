@@ -1,0 +1,217 @@
+// Shapes that cross workflow/activity boundaries. Type-only: safe to import from workflow code.
+
+export const LABELS = [
+  'keep',
+  'discard',
+  'crash',
+  'preflight_crash',
+  'train_budget_overrun',
+  'eval_budget_overrun',
+  'size_blocked',
+  'gate_miss',
+  'illegal_edit',
+  'apply_failed',
+  'proposal_invalid',
+  'diverged',
+  'infra_error',
+] as const;
+export type Label = (typeof LABELS)[number];
+
+/** An exact search/replace on one file of the recipe; search '' with a new file creates it. */
+export interface Edit {
+  file: string;
+  search: string;
+  replace: string;
+}
+
+/** What the offline proposer changed, so later proposals can learn from it. */
+export interface KnobMove {
+  name: string;
+  from: string;
+  to: string;
+  direction: 1 | -1;
+}
+
+export interface Proposal {
+  specialist: string;
+  hypothesis: string;
+  expectedDelta?: number;
+  rationale?: string;
+  edits: Edit[];
+  knob?: KnobMove;
+}
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  dollars: number;
+}
+
+export type ProposerConfig =
+  | { kind: 'offline' }
+  /** Replays a fixed list of proposals, one per trial in order (then falls back to offline). */
+  | { kind: 'replay'; proposals: Omit<Proposal, 'knob'>[] };
+
+export interface CampaignInput {
+  campaignId: string;
+  task: string;
+  preset?: string;
+  budget: { trials: number };
+  parallelism: number;
+  proposer: ProposerConfig;
+  seed?: number;
+  specialists?: string[];
+}
+
+export interface CampaignSetup {
+  baselineSha: string;
+  evaluatorHash: string;
+  specialists: string[];
+  direction: 'minimize' | 'maximize';
+  metricName: string;
+  limits: StageLimits;
+}
+
+/** Budget plus grace of the slot stages, in seconds: the workflow sizes activity timeouts from it. */
+export interface StageLimits {
+  trainS: number;
+  evalS: number;
+}
+
+export interface TrialInput {
+  campaignId: string;
+  task: string;
+  preset: string;
+  index: number;
+  /** "baseline" for trial 0, which trains the unedited recipe. */
+  specialist: string;
+  parentSha: string;
+  evaluatorHash: string;
+  limits: StageLimits;
+  proposer: ProposerConfig;
+  seed: number;
+  /** ISO time the campaign started this trial; also the commit date, so a retried apply gives the same sha. */
+  startedAt: string;
+}
+
+export interface ProposeResult {
+  ok: boolean;
+  proposal?: Proposal;
+  usage: Usage;
+  error?: string;
+}
+
+export interface ApplyResult {
+  ok: boolean;
+  label?: Label;
+  sha?: string;
+  diff?: string;
+  changedFiles?: string[];
+  error?: string;
+}
+
+export interface PreflightResult {
+  ok: boolean;
+  label?: Label;
+  reason?: string;
+  projectedBytes?: number;
+}
+
+export interface RunOutcome {
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  overBudget: boolean;
+  memoryExceeded: boolean;
+  wallS: number;
+  logTail: string;
+}
+
+export interface TrainResult extends RunOutcome {
+  slotQueue: string;
+  host: string;
+  slot: string;
+  attempt: number;
+}
+
+export interface EvalReport {
+  metric: number | null;
+  metrics: Record<string, number | null>;
+  label: Label | null;
+  reason: string;
+}
+
+export interface EvaluateResult extends RunOutcome {
+  report: EvalReport | null;
+  parseError?: string;
+}
+
+export interface Verdict {
+  label: Label;
+  score: number | null;
+  keep: boolean;
+  reason: string;
+  rule: string;
+  bestBefore: number | null;
+}
+
+export interface StageTiming {
+  stage: string;
+  startedAt: string;
+  seconds: number;
+}
+
+export interface TrialRecord {
+  trialId: string;
+  campaignId: string;
+  task: string;
+  index: number;
+  specialist: string;
+  parentSha: string;
+  sha: string | null;
+  hypothesis: string;
+  proposal: Proposal | null;
+  diff: string | null;
+  label: Label;
+  score: number | null;
+  keep: boolean;
+  reason: string;
+  rule: string | null;
+  metrics: Record<string, number | null>;
+  stages: StageTiming[];
+  usage: Usage;
+  train: TrainResult | null;
+  logExcerpt: string;
+  startedAt: string;
+  finishedAt: string;
+}
+
+export interface CampaignStatus {
+  campaignId: string;
+  task: string;
+  state: 'setting_up' | 'running' | 'paused' | 'stopping' | 'finished';
+  budget: { trials: number };
+  started: number;
+  finished: number;
+  inFlight: { index: number; specialist: string; trialId: string }[];
+  baseline: number | null;
+  best: { index: number; score: number; sha: string } | null;
+  counts: Partial<Record<Label, number>>;
+}
+
+export interface CampaignResult {
+  status: CampaignStatus;
+  trials: TrialOutcome[];
+  note: string;
+}
+
+export interface TrialOutcome {
+  trialId: string;
+  index: number;
+  specialist: string;
+  label: Label;
+  score: number | null;
+  keep: boolean;
+  sha: string | null;
+  hypothesis: string;
+}

@@ -1,0 +1,55 @@
+// Builds the two kinds of worker: the control worker (workflows + control activities) and
+// one pair of workers per slot (train from the shared GPU queue, evaluate from the slot's queue).
+import { fileURLToPath } from 'node:url';
+import { DefaultLogger, NativeConnection, Runtime as TemporalRuntime, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { controlActivities, slotActivities } from '../activities/index.js';
+import type { Runtime } from './runtime.js';
+import type { Slot } from './runner/slot.js';
+import { CONTROL_QUEUE, GPU_QUEUE } from './ids.js';
+import { temporalAddress, temporalNamespace } from './config.js';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.js', import.meta.url));
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+/** Bundling takes seconds: do it once per process. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+  return bundle;
+}
+
+const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error };
+
+let runtimeInstalled = false;
+/** Worker logs at WARN: trial rows, not worker state changes, are what a user reads. */
+function installRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  TemporalRuntime.install({ logger: new DefaultLogger((process.env.LINEAGE_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN') });
+}
+
+export async function connectWorker(address = temporalAddress()): Promise<NativeConnection> {
+  installRuntime();
+  return NativeConnection.connect({ address });
+}
+
+export async function createControlWorker(rt: Runtime, connection: NativeConnection, taskQueue = CONTROL_QUEUE): Promise<Worker> {
+  return Worker.create({
+    connection,
+    namespace: temporalNamespace(),
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: controlActivities(rt),
+    maxConcurrentActivityTaskExecutions: 8,
+  });
+}
+
+export async function createSlotWorkers(rt: Runtime, connection: NativeConnection, slots: Slot[], sharedQueue = GPU_QUEUE): Promise<Worker[]> {
+  const workers: Worker[] = [];
+  for (const slot of slots) {
+    const acts = slotActivities(rt, slot);
+    const common = { connection, namespace: temporalNamespace(), maxConcurrentActivityTaskExecutions: 1 };
+    workers.push(await Worker.create({ ...common, taskQueue: sharedQueue, activities: { train: acts.train } }));
+    workers.push(await Worker.create({ ...common, taskQueue: slot.queue, activities: { evaluate: acts.evaluate } }));
+  }
+  return workers;
+}
