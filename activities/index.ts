@@ -1,6 +1,5 @@
 // Activities are thin adapters: each stage's logic lives in src/stages.
 import type { Runtime } from '../src/runtime.js';
-import type { Slot } from '../src/runner/slot.js';
 import { setupActivities } from './setup.js';
 import { proposeActivities } from './propose.js';
 import { applyActivities } from './apply.js';
@@ -20,11 +19,8 @@ export const controlActivities = (rt: Runtime) => ({
   ...recordActivities(rt),
 });
 
-/** Served by one slot: train on the shared GPU queue, evaluate on the slot's own queue. */
-export const slotActivities = (rt: Runtime, slot: Slot) => ({
-  ...trainActivities(rt, slot),
-  ...evaluateActivities(rt, slot),
-});
 
 export type ControlActivities = ReturnType<typeof controlActivities>;
-export type SlotActivities = ReturnType<typeof slotActivities>;
+/** Served by a GPU worker: train on the shared GPU queue (any free slot), evaluate on each slot's own queue. */
+export type SlotActivities = ReturnType<typeof trainActivities> & ReturnType<typeof evaluateActivities>;
+export { trainActivities, evaluateActivities };

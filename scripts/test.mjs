@@ -38,7 +38,9 @@ const files = (dir) =>
   });
 
 const mocha = new Mocha({ timeout: 180_000, reporter: 'spec' });
-for (const f of files(path.join(root, 'dist/test')).sort()) mocha.addFile(f);
+// `npm test -- NAME` runs only the test files whose path contains NAME.
+const only = process.argv.slice(2);
+for (const f of files(path.join(root, 'dist/test')).sort()) if (!only.length || only.some((o) => f.includes(o))) mocha.addFile(f);
 await mocha.loadFilesAsync();
 const stats = await new Promise((resolve) => {
   const runner = mocha.run(() => resolve(runner.stats));

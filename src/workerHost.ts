@@ -2,9 +2,10 @@
 // one pair of workers per slot (train from the shared GPU queue, evaluate from the slot's queue).
 import { fileURLToPath } from 'node:url';
 import { DefaultLogger, NativeConnection, Runtime as TemporalRuntime, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { controlActivities, slotActivities } from '../activities/index.js';
+import { controlActivities, evaluateActivities, trainActivities } from '../activities/index.js';
 import type { Runtime } from './runtime.js';
 import type { Slot } from './runner/slot.js';
+import { SlotPool } from './runner/slotPool.js';
 import { CONTROL_QUEUE, GPU_QUEUE } from './ids.js';
 import { temporalAddress, temporalNamespace } from './config.js';
 
@@ -43,13 +44,14 @@ export async function createControlWorker(rt: Runtime, connection: NativeConnect
   });
 }
 
+/** One worker on the shared GPU queue taking as many trains as there are slots, plus one per slot queue. */
 export async function createSlotWorkers(rt: Runtime, connection: NativeConnection, slots: Slot[], sharedQueue = GPU_QUEUE): Promise<Worker[]> {
-  const workers: Worker[] = [];
+  if (slots.length === 0) return [];
+  const pool = new SlotPool(slots);
+  const common = { connection, namespace: temporalNamespace() };
+  const workers = [await Worker.create({ ...common, taskQueue: sharedQueue, activities: trainActivities(rt, pool), maxConcurrentActivityTaskExecutions: slots.length })];
   for (const slot of slots) {
-    const acts = slotActivities(rt, slot);
-    const common = { connection, namespace: temporalNamespace(), maxConcurrentActivityTaskExecutions: 1 };
-    workers.push(await Worker.create({ ...common, taskQueue: sharedQueue, activities: { train: acts.train } }));
-    workers.push(await Worker.create({ ...common, taskQueue: slot.queue, activities: { evaluate: acts.evaluate } }));
+    workers.push(await Worker.create({ ...common, taskQueue: slot.queue, activities: evaluateActivities(rt, pool, slot.id), maxConcurrentActivityTaskExecutions: 1 }));
   }
   return workers;
 }

@@ -1,0 +1,37 @@
+// Pause, resume and stop signals and the status query, on a live campaign.
+import assert from 'node:assert/strict';
+import { startHarness, startCampaign, uniqueId, until, TOY_TASK, type Harness } from './support/harness.js';
+import type { CampaignResult, CampaignStatus } from '../src/types.js';
+
+describe('campaign signals', function () {
+  let h: Harness;
+  before(async () => (h = await startHarness({ slots: 2 })));
+  after(async () => h?.stop());
+
+  it('pause stops new trials while in-flight ones finish; resume continues; stop ends it', async () => {
+    const campaignId = uniqueId('signals');
+    const handle = await startCampaign(h.client, { campaignId, task: TOY_TASK, budget: { trials: 40 }, parallelism: 2, proposer: { kind: 'offline' }, specialists: ['opt', 'arch'] });
+    const status = () => handle.query<CampaignStatus>('status');
+
+    await until('three finished trials', async () => (await status()).finished >= 3);
+    await handle.signal('pause');
+    const drained = await until('in-flight trials to finish', async () => {
+      const s = await status();
+      return s.inFlight.length === 0 ? s : null;
+    });
+    assert.equal(drained.state, 'paused');
+    await new Promise((r) => setTimeout(r, 3000));
+    const still = await status();
+    assert.equal(still.started, drained.started, 'no trial starts while paused');
+    assert.equal(await h.rt.store.trials.countDocuments({ campaignId }), drained.finished, 'every finished trial is recorded');
+
+    await handle.signal('resume');
+    await until('trials after resume', async () => (await status()).finished > drained.finished);
+    await handle.signal('stop');
+    const result: CampaignResult = await handle.result();
+    assert.equal(result.note, 'stopped by signal');
+    assert.equal(result.status.inFlight.length, 0);
+    assert.ok(result.status.started < 41, 'stopped before the budget was spent');
+    assert.equal(await h.rt.store.trials.countDocuments({ campaignId }), result.status.started, 'in-flight trials finished and were recorded');
+  });
+});
