@@ -1,9 +1,9 @@
-// Runs untrusted recipe code: a clean environment, its own process group (killed whole at
-// budget + grace, or when its resident memory passes the limit), and a parent-death signal so
-// an orphaned trial dies with a killed worker.
+// Runs untrusted recipe code: a clean environment, a sandbox (sandbox.ts), its own process
+// group (killed whole at budget + grace, or when its resident memory passes the limit).
 import { execa } from 'execa';
-import { createWriteStream, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import type { RunOutcome } from '../types.js';
+import { sandboxPrefix, type SandboxSpec } from './sandbox.js';
 
 export interface BudgetedRun {
   command: string[];
@@ -17,6 +17,8 @@ export interface BudgetedRun {
   onProgress?: (lastLine: string) => void;
   signal?: AbortSignal;
   tailBytes?: number;
+  /** Default: only cwd is writable, network off, nothing hidden. */
+  sandbox?: Partial<SandboxSpec>;
 }
 
 const PAGE_KB = 4;
@@ -49,13 +51,12 @@ const live = new Set<number>();
 // A worker that exits normally (Ctrl-C, shutdown) takes its trials' process groups with it.
 process.on('exit', () => live.forEach(killGroup));
 
-const PDEATHSIG = existsSync('/usr/bin/setpriv') ? ['/usr/bin/setpriv', '--pdeathsig', 'KILL', '--'] : [];
-
 export async function runBudgeted(run: BudgetedRun): Promise<RunOutcome> {
   const tailBytes = run.tailBytes ?? 8000;
   const started = Date.now();
   const log = createWriteStream(run.logFile);
-  const [file, ...args] = [...PDEATHSIG, ...run.command];
+  const sandbox: SandboxSpec = { writable: [run.cwd], hidden: [], reveal: [], network: false, ...run.sandbox };
+  const [file, ...args] = [...sandboxPrefix(sandbox), ...run.command];
   const child = execa(file!, args, {
     cwd: run.cwd,
     env: run.env,

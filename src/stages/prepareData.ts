@@ -36,6 +36,7 @@ async function prepare(task: LoadedTask, dir: string, python: string): Promise<s
     graceS: 10,
     memoryLimitMb: 16384,
     logFile: `${tmp}.log`,
+    sandbox: { writable: [tmp] },
   });
   if (out.exitCode !== 0) {
     rmSync(tmp, { recursive: true, force: true });

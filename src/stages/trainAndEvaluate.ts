@@ -82,6 +82,8 @@ export async function trainOnSlot(rt: Runtime, slot: Slot, req: SlotRequest, hoo
     graceS: task.spec.train.grace_s,
     memoryLimitMb: task.spec.memory_limit_mb,
     logFile: path.join(logs, `${req.trialId}.train.log`),
+    // Training sees its checkout and the train split; never other trials or held-out data.
+    sandbox: { writable: [checkout], hidden: [rt.home, dataDir], reveal: [path.join(dataDir, 'train')] },
     onProgress: (line) => hooks.heartbeat(line),
     signal: hooks.signal,
   });
@@ -118,6 +120,7 @@ export async function evaluateOnSlot(rt: Runtime, slot: Slot, req: SlotRequest, 
     graceS: task.spec.evaluate.grace_s,
     memoryLimitMb: task.spec.memory_limit_mb,
     logFile: path.join(logs, `${req.trialId}.eval.log`),
+    sandbox: { writable: [checkout], hidden: [rt.home], reveal: [dataDir] },
     onProgress: (line) => hooks.heartbeat(line),
     signal: hooks.signal,
   });
