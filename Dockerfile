@@ -19,7 +19,8 @@ RUN python3 -m venv /opt/torch \
  && /opt/torch/bin/pip install --no-cache-dir torch numpy
 
 FROM app AS control
-ENV LINEAGE_PYTHON=/usr/bin/python3
+COPY --from=torch /opt/torch /opt/torch
+ENV LINEAGE_PYTHON=/opt/torch/bin/python
 CMD ["node", "dist/workers/control.js"]
 
 FROM app AS gpu

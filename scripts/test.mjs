@@ -1,7 +1,7 @@
 // `npm test`: build, provision and start the real services on free ports, run every mocha test
 // against them, and end with one plain line "N passed, N failed" from mocha's own counts.
 import { execFileSync } from 'node:child_process';
-import { rmSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Mocha from 'mocha';
@@ -14,6 +14,17 @@ const { ensureBinaries } = await import(path.join(root, 'dist/src/services/provi
 await ensureBinaries(path.join(root, '.lineage'), { only: ['python'] });
 
 const stateDir = path.join(root, '.lineage', 'test-services');
+// A run killed before it could stop its services left them running: end them first.
+const pidDir = path.join(stateDir, 'run');
+if (existsSync(pidDir)) {
+  for (const f of readdirSync(pidDir)) {
+    try {
+      process.kill(JSON.parse(readFileSync(path.join(pidDir, f), 'utf8')).pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
 rmSync(stateDir, { recursive: true, force: true });
 const external = Boolean(process.env.TEMPORAL_ADDRESS && process.env.MONGODB_URI);
 const services = await startLocalServices({
@@ -23,6 +34,7 @@ const services = await startLocalServices({
   mongoPort: await findFreePort(),
   log: (line) => console.log(line),
 });
+for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => void services.stop().then(() => process.exit(130)));
 process.env.TEMPORAL_ADDRESS = services.temporalAddress;
 process.env.MONGODB_URI = services.mongoUri;
 process.env.LINEAGE_TEST_UI_URL = services.uiUrl ?? '';

@@ -51,7 +51,11 @@ describe('local services (Temporal dev server + FerretDB)', function () {
   let stateDir: string;
   let ports: { temporalPort: number; uiPort: number; mongoPort: number };
   const running: LocalServices[] = [];
-  const savedEnv = { TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS, MONGODB_URI: process.env.MONGODB_URI };
+  const savedEnv = {
+    TEMPORAL_ADDRESS: process.env.TEMPORAL_ADDRESS,
+    MONGODB_URI: process.env.MONGODB_URI,
+    TEMPORAL_UI_URL: process.env.TEMPORAL_UI_URL,
+  };
   const workflowId = `services-test-${Date.now()}`;
 
   const start = async (extra: Partial<Parameters<typeof startLocalServices>[0]> = {}) => {
@@ -64,6 +68,7 @@ describe('local services (Temporal dev server + FerretDB)', function () {
     // The code under test starts its own services; outside values would bypass it.
     delete process.env.TEMPORAL_ADDRESS;
     delete process.env.MONGODB_URI;
+    delete process.env.TEMPORAL_UI_URL;
     stateDir = await mkdtemp(path.join(tmpdir(), 'lineage-services-'));
     ports = { temporalPort: await findFreePort(), uiPort: await findFreePort(), mongoPort: await findFreePort() };
   });
@@ -84,7 +89,7 @@ describe('local services (Temporal dev server + FerretDB)', function () {
     const ms = Date.now() - t0;
     assert.deepEqual(again, first);
     assert.deepEqual(lines, [], 'an already provisioned machine prints nothing');
-    assert.ok(ms < 3_000, `second ensureBinaries took ${ms} ms`);
+    assert.ok(ms < 5_000, `second ensureBinaries took ${ms} ms`);
     const v = await execa(again.temporal!, ['--version']);
     assert.match(v.stdout, /^temporal version \d/);
     const py = await execa(again.python!, ['-c', 'import torch, numpy; print(torch.tensor([1.0, 2.0]).sum().item())']);
@@ -106,7 +111,10 @@ describe('local services (Temporal dev server + FerretDB)', function () {
 
       const attrs = await conn.operatorService.listSearchAttributes({ namespace: 'default' });
       const custom = attrs.customAttributes ?? {};
-      const enumValue = { Keyword: 2, Int: 3, Double: 4 } as const;
+      const enumValue: Record<string, number> = { KEYWORD: 2, INT: 3, DOUBLE: 4 };
+      assert.deepEqual(Object.keys(SEARCH_ATTRIBUTES).sort(), [
+        'LineageCampaign', 'LineageLabel', 'LineageScore', 'LineageSpecialist', 'LineageTask', 'LineageTrialIndex',
+      ]);
       for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) {
         assert.equal(custom[name], enumValue[type], `search attribute ${name} should be ${type}`);
       }

@@ -6,6 +6,7 @@ import { Runtime } from '../src/runtime.js';
 import { connectWorker, createSlotWorkers } from '../src/workerHost.js';
 import { cpuSlots, gpuSlots } from '../src/runner/slot.js';
 import { temporalAddress } from '../src/config.js';
+import { sandboxKind } from '../src/runner/sandbox.js';
 
 export interface GpuWorkerOptions {
   gpus: string[] | null;
@@ -18,7 +19,7 @@ export async function runGpuWorker(o: GpuWorkerOptions): Promise<void> {
   const connection = await connectWorker();
   const slots = o.gpus ? gpuSlots(o.gpus, o.threads) : cpuSlots(o.slots, o.threads);
   const workers = await createSlotWorkers(rt, connection, slots);
-  console.log(`gpu worker on ${temporalAddress()}: ${slots.map((s) => `${s.id} (${s.device}${s.cudaVisibleDevices !== null ? ` ${s.cudaVisibleDevices}` : ''})`).join(', ')}`);
+  console.log(`gpu worker on ${temporalAddress()}: ${slots.map((s) => `${s.id} (${s.device}${s.cudaVisibleDevices !== null ? ` ${s.cudaVisibleDevices}` : ''})`).join(', ')}; sandbox ${sandboxKind()}`);
   await Promise.all(workers.map((w) => w.run()));
   await connection.close();
   await rt.close();

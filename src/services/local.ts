@@ -18,23 +18,26 @@ import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
+import { SearchAttributeType } from '@temporalio/common';
 import { MongoClient } from 'mongodb';
+import { SA } from '../searchAttributes.js';
 import { ensureBinaries, repoRoot, tail, type Log } from './provision.js';
 
-/** Custom search attributes that campaigns and trials are indexed by. */
-export const SEARCH_ATTRIBUTES = {
-  LineageCampaign: 'Keyword',
-  LineageTask: 'Keyword',
-  LineageSpecialist: 'Keyword',
-  LineageLabel: 'Keyword',
-  LineageScore: 'Double',
-  LineageTrialIndex: 'Int',
-} as const;
+/** CLI spelling (`--search-attribute NAME=Type`) and IndexedValueType number of each type. */
+const SA_TYPES: Record<SearchAttributeType, { cli: string; indexed: number }> = {
+  TEXT: { cli: 'Text', indexed: 1 },
+  KEYWORD: { cli: 'Keyword', indexed: 2 },
+  INT: { cli: 'Int', indexed: 3 },
+  DOUBLE: { cli: 'Double', indexed: 4 },
+  BOOL: { cli: 'Bool', indexed: 5 },
+  DATETIME: { cli: 'Datetime', indexed: 6 },
+  KEYWORD_LIST: { cli: 'KeywordList', indexed: 7 },
+};
 
-export type SearchAttributeType = (typeof SEARCH_ATTRIBUTES)[keyof typeof SEARCH_ATTRIBUTES];
-
-/** temporal.api.enums.v1.IndexedValueType, for the types used above. */
-const INDEXED_VALUE_TYPE: Record<SearchAttributeType, number> = { Keyword: 2, Int: 3, Double: 4 };
+/** Custom search attributes that campaigns and trials are indexed by (from src/searchAttributes.ts), name → type. */
+export const SEARCH_ATTRIBUTES: Readonly<Record<string, SearchAttributeType>> = Object.fromEntries(
+  Object.values(SA).map((k) => [k.name, k.type]),
+);
 
 export interface LocalServicesOptions {
   /** Where data, logs and pid files live (created when missing). */
@@ -143,7 +146,7 @@ export async function startLocalServices(opts: LocalServicesOptions): Promise<Lo
           '--namespace', 'default',
           '--dynamic-config-value', 'frontend.enableServerVersionCheck=false',
           '--log-level', 'warn',
-          ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([k, t]) => ['--search-attribute', `${k}=${t}`]),
+          ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([k, t]) => ['--search-attribute', `${k}=${SA_TYPES[t].cli}`]),
         ],
         ready: (rec, child) => waitForTemporal(`127.0.0.1:${rec.port}`, TEMPORAL_READY_MS, child),
         envHint: 'TEMPORAL_ADDRESS',
@@ -201,7 +204,7 @@ export async function ensureSearchAttributes(address: string, log: Log, namespac
     log(`temporal: registering search attributes ${missing.map(([k]) => k).join(', ')} on ${address}`);
     await conn.operatorService.addSearchAttributes({
       namespace,
-      searchAttributes: Object.fromEntries(missing.map(([k, t]) => [k, INDEXED_VALUE_TYPE[t]])),
+      searchAttributes: Object.fromEntries(missing.map(([k, t]) => [k, SA_TYPES[t].indexed])),
     });
   } finally {
     await conn.close();
