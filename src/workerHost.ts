@@ -25,7 +25,12 @@ let runtimeInstalled = false;
 function installRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  TemporalRuntime.install({ logger: new DefaultLogger((process.env.LINEAGE_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN') });
+  const level = (process.env.LINEAGE_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN';
+  // Slot workers serve activities only; the SDK's note that they poll no workflows is expected.
+  const logger = new DefaultLogger(level, (entry) => {
+    if (!entry.message.startsWith('No workflows registered')) console.error(`[${entry.level}] ${entry.message}`, entry.meta ?? '');
+  });
+  TemporalRuntime.install({ logger });
 }
 
 export async function connectWorker(address = temporalAddress()): Promise<NativeConnection> {

@@ -48,10 +48,12 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     await services.stop();
     process.exit(code);
   };
-  process.once('SIGINT', () => {
-    console.log('\nstopping workers and services; the campaign stays in Temporal — run `npm start` again to resume it');
-    void shutdown(130);
-  });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      console.log('\nstopping workers and services; the campaign stays in Temporal — run `npm start` again to resume it');
+      void shutdown(130);
+    });
+  }
 
   const client = await temporalClient(services.temporalAddress);
   const handle = client.workflow.getHandle(o.campaignId);

@@ -38,7 +38,7 @@ program
     const s = await startLocalServices({ stateDir: path.join(lineageHome(), 'services') });
     await ensureSearchAttributes(s.temporalAddress, console.log);
     console.log(`TEMPORAL_ADDRESS=${s.temporalAddress}\nMONGODB_URI=${s.mongoUri}\nTemporal UI: ${s.uiUrl ?? '(external)'}`);
-    process.once('SIGINT', () => void s.stop().then(() => process.exit(0)));
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void s.stop().then(() => process.exit(0)));
     await new Promise(() => undefined);
   });
 
@@ -104,6 +104,7 @@ for (const [name, what] of [
 }
 
 program.parseAsync().catch((err: unknown) => {
-  console.error(`lineage: ${err instanceof Error ? err.message : String(err)}`);
+  const message = err instanceof Error ? err.message : String(err);
+  console.error(message.startsWith('lineage') ? message : `lineage: ${message}`);
   process.exit(1);
 });

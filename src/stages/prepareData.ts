@@ -35,7 +35,7 @@ async function prepare(task: LoadedTask, dir: string, python: string): Promise<s
     budgetS: 1800,
     graceS: 10,
     memoryLimitMb: 16384,
-    logFile: `${tmp}.log`,
+    logFile: path.join(tmp, "prepare.log"),
     sandbox: { writable: [tmp] },
   });
   if (out.exitCode !== 0) {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseTaskSpec, expandCommand } from '../../src/task/spec.js';
+import { parseTaskSpec, expandCommand, loadTask, tasksRoot } from '../../src/task/spec.js';
+import { readKnob } from '../../src/proposers/offline.js';
 import { TOY_TASK } from '../support/harness.js';
 
 const toy = readFileSync(path.join(TOY_TASK, 'task.yaml'), 'utf8');
@@ -24,4 +25,17 @@ describe('task spec', () => {
     assert.deepEqual(expandCommand(['{python}', '{evaluator}/e.py'], { python: 'py', root: '/r', evaluator: '/e', data: '/d' }), ['py', '/e/e.py']);
     assert.throws(() => expandCommand(['{checkout}'], { python: 'py', root: '/r', evaluator: '/e', data: '/d' }), /uses \{checkout\}/);
   });
+});
+
+describe('shipped tasks', () => {
+  for (const name of readdirSync(tasksRoot())) {
+    it(`${name} loads with every preset and its knobs are found in the recipe`, () => {
+      const cpu = loadTask(name);
+      for (const preset of Object.keys(cpu.spec.presets)) loadTask(name, preset);
+      for (const k of cpu.spec.knobs) {
+        const source = readFileSync(path.join(cpu.recipeDir, k.file), 'utf8');
+        assert.ok(readKnob(source, k.name), `knob ${k.name} has a NAME = value line in ${k.file}`);
+      }
+    });
+  }
 });
