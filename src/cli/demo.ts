@@ -81,8 +81,9 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   const doc = await campaignDoc();
   const metric = doc?.metric.name ?? 'score';
   console.log('');
-  console.log(`baseline ${metric}: ${doc?.baseline?.score ?? '—'}`);
-  console.log(`best ${metric}:     ${doc?.best ? `${doc.best.score} (trial #${doc.best.index}, commit ${doc.best.sha.slice(0, 10)})` : '—'}`);
+  const show = (x: number | null | undefined) => (x === null || x === undefined ? '—' : x.toFixed(4));
+  console.log(`baseline ${metric}: ${show(doc?.baseline?.score)}`);
+  console.log(`best ${metric}:     ${doc?.best ? `${show(doc.best.score)} (trial #${doc.best.index}, commit ${doc.best.sha.slice(0, 10)})` : '—'}`);
   console.log(`labels: ${Object.entries(result.status.counts).map(([k, v]) => `${k} ${v}`).join(', ')}  — ${result.note}`);
   console.log(`look: Temporal UI ${services.uiUrl ?? '(external)'} · MongoDB ${services.mongoUri}${mongoDbName()} · campaign ${o.campaignId}`);
   await shutdown(0);

@@ -31,6 +31,11 @@ export interface StageHooks {
   signal?: AbortSignal;
 }
 
+/** A run cut short because its worker is shutting down is no outcome of the recipe: retry it. */
+function throwIfInterrupted(hooks: StageHooks, stage: string): void {
+  if (hooks.signal?.aborted) throw new Error(`${stage} interrupted: the activity was cancelled or its worker is shutting down`);
+}
+
 export class EvaluatorMismatchError extends Error {
   override name = 'EvaluatorMismatchError';
 }
@@ -87,6 +92,7 @@ export async function trainOnSlot(rt: Runtime, slot: Slot, req: SlotRequest, hoo
     onProgress: (line) => hooks.heartbeat(line),
     signal: hooks.signal,
   });
+  throwIfInterrupted(hooks, 'train');
   return { ...outcome, slotQueue: slot.queue, host: hostName(), slot: slot.id, attempt: hooks.attempt };
 }
 
@@ -124,6 +130,7 @@ export async function evaluateOnSlot(rt: Runtime, slot: Slot, req: SlotRequest, 
     onProgress: (line) => hooks.heartbeat(line),
     signal: hooks.signal,
   });
+  throwIfInterrupted(hooks, 'evaluate');
   rmSync(checkout, { recursive: true, force: true }); // the full logs stay under logs/
   const raw = lastJsonLine(outcome.logTail);
   if (!raw) return { ...outcome, report: null, parseError: 'evaluator printed no JSON report line' };
