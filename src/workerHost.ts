@@ -28,7 +28,11 @@ function installRuntime(): void {
   const level = (process.env.LINEAGE_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN';
   // Slot workers serve activities only; the SDK's note that they poll no workflows is expected.
   const logger = new DefaultLogger(level, (entry) => {
-    if (!entry.message.startsWith('No workflows registered')) console.error(`[${entry.level}] ${entry.message}`, entry.meta ?? '');
+    if (entry.message.startsWith('No workflows registered')) return;
+    const m = (entry.meta ?? {}) as { activityType?: string; workflowId?: string; error?: unknown };
+    const where = m.workflowId ? ` ${m.activityType ?? 'workflow'} of ${m.workflowId}` : '';
+    const why = m.error instanceof Error ? `: ${m.error.message}` : m.error ? `: ${String(m.error)}` : '';
+    console.error(`[${entry.level}] ${entry.message}${where}${why}`);
   });
   TemporalRuntime.install({ logger });
 }
