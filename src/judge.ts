@@ -1,13 +1,21 @@
 // Legality and keep/discard. The order of checks is the order in which a trial can fail.
+// With repeats, every run must be legal; the score is the median, and a keep needs a margin
+// beyond the noise measured on the baseline's repeats.
 import type { EvaluateResult, Label, TrainResult, Verdict } from './types.js';
 
-export interface JudgeInput {
-  train: TrainResult;
-  evaluate: EvaluateResult;
-  direction: 'minimize' | 'maximize';
+export interface KeepRule {
   minDelta: number;
+  noiseSigmas: number;
+}
+
+export interface JudgeInput {
+  runs: { train: TrainResult; evaluate: EvaluateResult }[];
+  direction: 'minimize' | 'maximize';
+  rule: KeepRule;
   /** The campaign's best score when judged; null for the baseline trial. */
   best: number | null;
+  /** Standard deviation of the baseline's repeats, when it had several. */
+  baselineSpread: number | null;
   trainBudgetS: number;
   evalBudgetS: number;
 }
@@ -16,31 +24,56 @@ function lastLines(text: string, n = 12): string {
   return text.trimEnd().split('\n').slice(-n).join('\n');
 }
 
-function failed(label: Label, reason: string, best: number | null, score: number | null = null): Verdict {
-  return { label, score, keep: false, reason, rule: 'legality', bestBefore: best };
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-export function judge(j: JudgeInput): Verdict {
-  const { train, evaluate, best } = j;
-  if (train.memoryExceeded) return failed('crash', `out of memory: ${lastLines(train.logTail, 3)}`, best);
-  if (train.overBudget) return failed('train_budget_overrun', `training took ${train.wallS.toFixed(1)} s, budget ${j.trainBudgetS} s`, best);
-  if (train.exitCode !== 0) return failed('crash', `train exited ${train.exitCode ?? train.signal}:\n${lastLines(train.logTail)}`, best);
-  if (evaluate.overBudget) return failed('eval_budget_overrun', `evaluation took ${evaluate.wallS.toFixed(1)} s, budget ${j.evalBudgetS} s`, best);
+export function sampleSd(xs: number[]): number | null {
+  if (xs.length < 2) return null;
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  return Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (xs.length - 1));
+}
+
+type RunCheck = { label: Label; reason: string; score: number | null } | { score: number };
+
+function checkRun(train: TrainResult, evaluate: EvaluateResult, j: JudgeInput): RunCheck {
+  if (train.memoryExceeded) return { label: 'crash', reason: `out of memory: ${lastLines(train.logTail, 3)}`, score: null };
+  if (train.overBudget) return { label: 'train_budget_overrun', reason: `training took ${train.wallS.toFixed(1)} s, budget ${j.trainBudgetS} s`, score: null };
+  if (train.exitCode !== 0) return { label: 'crash', reason: `train exited ${train.exitCode ?? train.signal}:\n${lastLines(train.logTail)}`, score: null };
+  if (evaluate.overBudget) return { label: 'eval_budget_overrun', reason: `evaluation took ${evaluate.wallS.toFixed(1)} s, budget ${j.evalBudgetS} s`, score: null };
   const report = evaluate.report;
   if (!report) {
     const why = evaluate.parseError ?? `evaluator exited ${evaluate.exitCode ?? evaluate.signal}`;
-    return failed('crash', `${why}:\n${lastLines(evaluate.logTail)}`, best);
+    return { label: 'crash', reason: `${why}:\n${lastLines(evaluate.logTail)}`, score: null };
   }
-  if (report.label && report.label !== 'keep' && report.label !== 'discard') {
-    return failed(report.label, report.reason, best, report.metric);
-  }
-  const score = report.metric;
-  if (score === null || !Number.isFinite(score)) return failed('diverged', `metric is ${score}: ${report.reason}`, best);
+  if (report.label && report.label !== 'keep' && report.label !== 'discard') return { label: report.label, reason: report.reason, score: report.metric };
+  if (report.metric === null || !Number.isFinite(report.metric)) return { label: 'diverged', reason: `metric is ${report.metric}: ${report.reason}`, score: null };
+  return { score: report.metric };
+}
 
-  const rule = `${j.direction} by more than ${j.minDelta}`;
-  if (best === null) return { label: 'keep', score, keep: true, reason: 'baseline', rule, bestBefore: null };
+export function judge(j: JudgeInput): Verdict {
+  const { best } = j;
+  const scores: number[] = [];
+  for (const [i, run] of j.runs.entries()) {
+    const c = checkRun(run.train, run.evaluate, j);
+    if ('label' in c) {
+      const which = j.runs.length > 1 ? ` (run ${i + 1} of ${j.runs.length})` : '';
+      return { label: c.label, score: c.score, keep: false, reason: c.reason + which, rule: 'legality', bestBefore: best, repeats: j.runs.length, spread: null };
+    }
+    scores.push(c.score);
+  }
+  const score = median(scores);
+  const spread = sampleSd(scores);
+  const noise = j.rule.noiseSigmas * (j.baselineSpread ?? 0);
+  const margin = Math.max(j.rule.minDelta, noise);
+  const of = scores.length > 1 ? `median of ${scores.length} runs, ` : '';
+  const rule = `${of}${j.direction} by more than ${margin.toPrecision(4)} (min_delta ${j.rule.minDelta}${j.rule.noiseSigmas ? `, ${j.rule.noiseSigmas}σ of baseline spread ${(j.baselineSpread ?? 0).toPrecision(3)}` : ''})`;
+  const common = { score, rule, bestBefore: best, repeats: scores.length, spread };
+  if (best === null) return { ...common, label: 'keep', keep: true, reason: 'baseline' };
   const gain = j.direction === 'minimize' ? best - score : score - best;
-  const keep = gain > j.minDelta;
-  const reason = `${keep ? 'improves' : 'does not improve'} on best ${best} by ${gain.toPrecision(4)} (needs > ${j.minDelta})`;
-  return { label: keep ? 'keep' : 'discard', score, keep, reason, rule, bestBefore: best };
+  const keep = gain > margin;
+  const reason = `${keep ? 'improves' : 'does not improve'} on best ${best} by ${gain.toPrecision(4)} (needs > ${margin.toPrecision(4)})`;
+  return { ...common, label: keep ? 'keep' : 'discard', keep, reason };
 }

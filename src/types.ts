@@ -76,6 +76,8 @@ export interface CampaignSetup {
 export interface StageLimits {
   trainS: number;
   evalS: number;
+  /** Train and evaluate this many times; the judge takes the median (timing metrics are noisy). */
+  repeats: number;
 }
 
 export interface TrialInput {
@@ -153,6 +155,9 @@ export interface Verdict {
   reason: string;
   rule: string;
   bestBefore: number | null;
+  /** Over repeats: how many, and the sample standard deviation of the metric. */
+  repeats: number;
+  spread: number | null;
 }
 
 export interface StageTiming {
@@ -177,6 +182,8 @@ export interface TrialRecord {
   keep: boolean;
   reason: string;
   rule: string | null;
+  /** Standard deviation of the metric over repeated runs (null for one run). */
+  spread: number | null;
   metrics: Record<string, number | null>;
   stages: StageTiming[];
   usage: Usage;

@@ -58,10 +58,9 @@ export async function trial(input: TrialInput): Promise<TrialOutcome> {
   let usage: Usage = { inputTokens: 0, outputTokens: 0, dollars: 0 };
   let sha: string | null = baseline ? input.parentSha : null;
   let diff: string | null = baseline ? '' : null;
-  let train: TrainResult | null = null;
-  let evaluation: EvaluateResult | null = null;
+  const runs: { train: TrainResult; evaluate: EvaluateResult }[] = [];
   let verdict: Verdict;
-  const fail = (label: Label, reason: string): Verdict => ({ label, score: null, keep: false, reason, rule: 'legality', bestBefore: null });
+  const fail = (label: Label, reason: string): Verdict => ({ label, score: null, keep: false, reason, rule: 'legality', bestBefore: null, repeats: runs.length, spread: null });
 
   verdict = await (async (): Promise<Verdict> => {
     try {
@@ -84,17 +83,21 @@ export async function trial(input: TrialInput): Promise<TrialOutcome> {
       }
 
       const req: SlotRequest = { campaignId: input.campaignId, task: input.task, preset: input.preset, trialId: workflowId, sha: sha!, seed: input.seed, evaluatorHash: input.evaluatorHash };
-      for (let round = 1; ; round++) {
-        train = await timed('train', () => slotStages(input).train(req));
-        try {
-          evaluation = await timed('evaluate', () => slotStages(input, train!.slotQueue).evaluate(req));
-          break;
-        } catch (err) {
-          // The slot that holds this trial's outputs went away: train again on any slot.
-          if (!isSlotLost(err) || round >= MAX_TRAIN_ROUNDS) throw err;
+      for (let repeat = 0; repeat < (input.limits.repeats ?? 1); repeat++) {
+        for (let round = 1; ; round++) {
+          const train = await timed('train', () => slotStages(input).train(req));
+          try {
+            // The harness's own wall-clock of the train run, for timing metrics.
+            const evaluate = await timed('evaluate', () => slotStages(input, train.slotQueue).evaluate({ ...req, trainSeconds: train.wallS }));
+            runs.push({ train, evaluate });
+            break;
+          } catch (err) {
+            // The slot that holds this trial's outputs went away: train again on any slot.
+            if (!isSlotLost(err) || round >= MAX_TRAIN_ROUNDS) throw err;
+          }
         }
       }
-      return await timed('judge', () => control.judge(input, train!, evaluation!));
+      return await timed('judge', () => control.judge(input, runs));
     } catch (err) {
       if (err instanceof ActivityFailure || err instanceof ApplicationFailure) return fail('infra_error', describe(err));
       throw err;
@@ -117,11 +120,12 @@ export async function trial(input: TrialInput): Promise<TrialOutcome> {
     keep: verdict.keep,
     reason: verdict.reason,
     rule: verdict.rule,
-    metrics: (evaluation as EvaluateResult | null)?.report?.metrics ?? {},
+    spread: verdict.spread,
+    metrics: runs.at(-1)?.evaluate.report?.metrics ?? {},
     stages,
     usage,
-    train,
-    logExcerpt: ((train as TrainResult | null)?.logTail ?? '').slice(-4000),
+    train: runs.at(-1)?.train ?? null,
+    logExcerpt: (runs.at(-1)?.train.logTail ?? '').slice(-4000),
     startedAt: input.startedAt,
     finishedAt: new Date().toISOString(),
   };

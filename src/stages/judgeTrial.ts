@@ -4,16 +4,16 @@ import type { Runtime } from '../runtime.js';
 import type { EvaluateResult, TrainResult, TrialInput, Verdict } from '../types.js';
 import { judge } from '../judge.js';
 
-export async function judgeTrial(rt: Runtime, input: TrialInput, train: TrainResult, evaluate: EvaluateResult): Promise<Verdict> {
+export async function judgeTrial(rt: Runtime, input: TrialInput, runs: { train: TrainResult; evaluate: EvaluateResult }[]): Promise<Verdict> {
   const { spec } = rt.task(input.task, input.preset);
-  const campaign = await rt.store.campaigns.findOne({ _id: input.campaignId }, { projection: { best: 1 } });
-  const best = input.specialist === 'baseline' ? null : (campaign?.best?.score ?? null);
+  const campaign = await rt.store.campaigns.findOne({ _id: input.campaignId }, { projection: { best: 1, baseline: 1 } });
+  const isBaseline = input.specialist === 'baseline';
   return judge({
-    train,
-    evaluate,
+    runs,
     direction: spec.metric.direction,
-    minDelta: spec.keep_rule.min_delta,
-    best,
+    rule: { minDelta: spec.keep_rule.min_delta, noiseSigmas: spec.keep_rule.noise_sigmas },
+    best: isBaseline ? null : (campaign?.best?.score ?? null),
+    baselineSpread: campaign?.baseline?.spread ?? null,
     trainBudgetS: spec.train.budget_s,
     evalBudgetS: spec.evaluate.budget_s,
   });

@@ -7,7 +7,7 @@ export async function recordTrial(rt: Runtime, record: TrialRecord): Promise<voi
   await store.trials.replaceOne({ _id: record.trialId }, { ...record, recordedAt: new Date().toISOString() }, { upsert: true });
   await store.proposals.updateOne({ _id: record.trialId }, { $set: { done: true } });
   if (record.specialist === 'baseline') {
-    await store.campaigns.updateOne({ _id: record.campaignId }, { $set: { baseline: { score: record.score, label: record.label } } });
+    await store.campaigns.updateOne({ _id: record.campaignId }, { $set: { baseline: { score: record.score, label: record.label, spread: record.spread } } });
   }
   if (!record.keep || record.score === null || record.sha === null) return;
   const campaign = await store.campaigns.findOne({ _id: record.campaignId }, { projection: { metric: 1 } });

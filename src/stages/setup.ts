@@ -43,6 +43,10 @@ export async function setupCampaign(rt: Runtime, input: CampaignInput, startedAt
     specialists: input.specialists?.length ? input.specialists : roster,
     direction: metric.direction,
     metricName: metric.name,
-    limits: { trainS: task.spec.train.budget_s + task.spec.train.grace_s, evalS: task.spec.evaluate.budget_s + task.spec.evaluate.grace_s },
+    limits: {
+      trainS: task.spec.train.budget_s + task.spec.train.grace_s,
+      evalS: task.spec.evaluate.budget_s + task.spec.evaluate.grace_s,
+      repeats: task.spec.keep_rule.repeats,
+    },
   };
 }

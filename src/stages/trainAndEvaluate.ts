@@ -23,6 +23,8 @@ export interface SlotRequest {
   sha: string;
   seed: number;
   evaluatorHash: string;
+  /** Set for evaluate: the harness-measured wall time of the train run. */
+  trainSeconds?: number;
 }
 
 export interface StageHooks {
@@ -116,7 +118,7 @@ export async function evaluateOnSlot(rt: Runtime, slot: Slot, req: SlotRequest, 
   const dataDir = await ensureTaskData(task, req.evaluatorHash, rt.home, rt.python);
   const { checkout, run, logs } = paths(rt, slot, req);
   if (!existsSync(checkout)) throw new Error(`checkout ${checkout} is gone: train must run again on this slot`);
-  const command = expandCommand(task.spec.evaluate.command, { python: rt.python, root: repoRoot(), evaluator: task.evaluatorDir, data: dataDir, checkout, run });
+  const command = expandCommand(task.spec.evaluate.command, { python: rt.python, root: repoRoot(), evaluator: task.evaluatorDir, data: dataDir, checkout, run, train_seconds: req.trainSeconds?.toFixed(3) });
   if (task.spec.size) command.push('--cap', String(task.spec.size.cap_bytes));
   const outcome = await runBudgeted({
     command,

@@ -14,7 +14,7 @@ export interface CampaignDoc {
   metric: { name: string; direction: 'minimize' | 'maximize' };
   createdAt: string;
   best: { trialId: string; index: number; score: number; sha: string } | null;
-  baseline: { score: number | null; label: Label } | null;
+  baseline: { score: number | null; label: Label; spread: number | null } | null;
 }
 
 export interface TrialDoc extends TrialRecord {

@@ -57,7 +57,14 @@ export const taskSpecSchema = z
     train: stage,
     evaluate: stage.extend({ grace_s: z.number().nonnegative().default(5) }),
     size: z.object({ cap_bytes: z.number().int().positive(), project: command.optional() }).optional(),
-    keep_rule: z.object({ min_delta: z.number().nonnegative().default(0) }).default({ min_delta: 0 }),
+    /** Keep when better than the best by more than max(min_delta, noise_sigmas × the baseline's spread over repeats). */
+    keep_rule: z
+      .object({
+        min_delta: z.number().nonnegative().default(0),
+        repeats: z.number().int().min(1).max(9).default(1),
+        noise_sigmas: z.number().nonnegative().default(0),
+      })
+      .default({ min_delta: 0, repeats: 1, noise_sigmas: 0 }),
     env: z.record(z.string(), z.string()).default({}),
     memory_limit_mb: z.number().int().positive().default(8192),
     protected: z.array(z.string()).default([]),
@@ -154,12 +161,14 @@ export interface CommandContext {
   data: string;
   checkout?: string;
   run?: string;
+  /** Evaluate only: the train run's wall time in seconds, measured by the harness. */
+  train_seconds?: string;
 }
 
-/** Substitutes {python} {root} {evaluator} {data} {checkout} {run} in a command. */
+/** Substitutes {python} {root} {evaluator} {data} {checkout} {run} {train_seconds} in a command. */
 export function expandCommand(cmd: string[], ctx: CommandContext): string[] {
   return cmd.map((arg) =>
-    arg.replace(/\{(python|root|evaluator|data|checkout|run)\}/g, (_, key: keyof CommandContext) => {
+    arg.replace(/\{(python|root|evaluator|data|checkout|run|train_seconds)\}/g, (_, key: keyof CommandContext) => {
       const value = ctx[key];
       if (value === undefined) throw new Error(`command ${JSON.stringify(cmd)} uses {${key}}, which this stage does not provide`);
       return value;

@@ -1,36 +1,65 @@
 import assert from 'node:assert/strict';
-import { judge, type JudgeInput } from '../../src/judge.js';
-import type { EvaluateResult, TrainResult } from '../../src/types.js';
+import { judge, median, sampleSd, type JudgeInput } from '../../src/judge.js';
+import type { EvaluateResult, Label, TrainResult } from '../../src/types.js';
 
-const run = { exitCode: 0, signal: null, timedOut: false, overBudget: false, memoryExceeded: false, wallS: 1, logTail: '' };
-const train: TrainResult = { ...run, slotQueue: 'q', host: 'h', slot: 's', attempt: 1 };
-const evaluation = (metric: number | null, label: EvaluateResult['report'] extends infer R ? (R extends { label: infer L } ? L : never) : never = null): EvaluateResult => ({
-  ...run,
-  report: { metric, metrics: {}, label, reason: 'r' },
-});
-const base: JudgeInput = { train, evaluate: evaluation(1.0), direction: 'minimize', minDelta: 0.01, best: 1.1, trainBudgetS: 10, evalBudgetS: 10 };
+const ok = { exitCode: 0, signal: null, timedOut: false, overBudget: false, memoryExceeded: false, wallS: 1, logTail: '' };
+const train: TrainResult = { ...ok, slotQueue: 'q', host: 'h', slot: 's', attempt: 1 };
+const evaluation = (metric: number | null, label: Label | null = null): EvaluateResult => ({ ...ok, report: { metric, metrics: {}, label, reason: 'r' } });
+const one = (metric: number | null, label: Label | null = null) => [{ train, evaluate: evaluation(metric, label) }];
+const base: JudgeInput = {
+  runs: one(1.0),
+  direction: 'minimize',
+  rule: { minDelta: 0.01, noiseSigmas: 0 },
+  best: 1.1,
+  baselineSpread: null,
+  trainBudgetS: 10,
+  evalBudgetS: 10,
+};
 
 describe('judge', () => {
   it('keeps only an improvement beyond the margin, in the metric direction', () => {
     assert.equal(judge(base).label, 'keep');
-    assert.equal(judge({ ...base, evaluate: evaluation(1.095) }).label, 'discard');
+    assert.equal(judge({ ...base, runs: one(1.095) }).label, 'discard');
     assert.equal(judge({ ...base, direction: 'maximize' }).label, 'discard');
-    assert.equal(judge({ ...base, direction: 'maximize', evaluate: evaluation(1.2) }).label, 'keep');
+    assert.equal(judge({ ...base, direction: 'maximize', runs: one(1.2) }).label, 'keep');
   });
   it('labels each way a trial fails, in order', () => {
-    assert.equal(judge({ ...base, train: { ...train, memoryExceeded: true, exitCode: null } }).label, 'crash');
-    assert.equal(judge({ ...base, train: { ...train, overBudget: true, wallS: 12 } }).label, 'train_budget_overrun');
-    assert.equal(judge({ ...base, train: { ...train, exitCode: 1 } }).label, 'crash');
-    assert.equal(judge({ ...base, evaluate: { ...evaluation(1), overBudget: true } }).label, 'eval_budget_overrun');
-    assert.equal(judge({ ...base, evaluate: evaluation(1, 'size_blocked') }).label, 'size_blocked');
-    assert.equal(judge({ ...base, evaluate: evaluation(1, 'gate_miss') }).label, 'gate_miss');
-    assert.equal(judge({ ...base, evaluate: evaluation(Number.NaN) }).label, 'diverged');
-    assert.equal(judge({ ...base, evaluate: { ...run, report: null, parseError: 'no JSON' } }).label, 'crash');
+    const run = (t: Partial<TrainResult>, e: EvaluateResult = evaluation(1)) => judge({ ...base, runs: [{ train: { ...train, ...t }, evaluate: e }] }).label;
+    assert.equal(run({ memoryExceeded: true, exitCode: null }), 'crash');
+    assert.equal(run({ overBudget: true, wallS: 12 }), 'train_budget_overrun');
+    assert.equal(run({ exitCode: 1 }), 'crash');
+    assert.equal(run({}, { ...evaluation(1), overBudget: true }), 'eval_budget_overrun');
+    assert.equal(run({}, evaluation(1, 'size_blocked')), 'size_blocked');
+    assert.equal(run({}, evaluation(1, 'gate_miss')), 'gate_miss');
+    assert.equal(run({}, evaluation(Number.NaN)), 'diverged');
+    assert.equal(run({}, { ...ok, report: null, parseError: 'no JSON' }), 'crash');
   });
   it('records the rule and the best it judged against', () => {
     const v = judge(base);
-    assert.equal(v.rule, 'minimize by more than 0.01');
+    assert.match(v.rule, /^minimize by more than 0\.01/);
     assert.equal(v.bestBefore, 1.1);
     assert.equal(judge({ ...base, best: null }).reason, 'baseline');
+  });
+  it('scores repeats by their median and fails the trial if any run is illegal', () => {
+    const runs = [0.9, 1.5, 1.0].map((m) => ({ train, evaluate: evaluation(m) }));
+    const v = judge({ ...base, runs });
+    assert.equal(v.score, 1.0);
+    assert.equal(v.repeats, 3);
+    assert.ok(Math.abs(v.spread! - sampleSd([0.9, 1.5, 1.0])!) < 1e-12);
+    assert.match(v.rule, /median of 3 runs/);
+    const bad = judge({ ...base, runs: [...runs, { train, evaluate: evaluation(1, 'gate_miss') }] });
+    assert.equal(bad.label, 'gate_miss');
+    assert.match(bad.reason, /run 4 of 4/);
+  });
+  it('needs a gain beyond the noise measured on the baseline', () => {
+    // 1.0 beats 1.1 by 0.1: kept with no noise rule, discarded when 2σ of a 0.06 spread is 0.12.
+    assert.equal(judge({ ...base, rule: { minDelta: 0.01, noiseSigmas: 2 }, baselineSpread: 0.06 }).label, 'discard');
+    assert.equal(judge({ ...base, rule: { minDelta: 0.01, noiseSigmas: 2 }, baselineSpread: 0.04 }).label, 'keep');
+  });
+  it('median and spread', () => {
+    assert.equal(median([3, 1, 2]), 2);
+    assert.equal(median([4, 1, 2, 3]), 2.5);
+    assert.equal(sampleSd([1]), null);
+    assert.equal(sampleSd([1, 3]), Math.SQRT2);
   });
 });
