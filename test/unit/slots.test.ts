@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict';
+import { cpuSlots, gpuSlots } from '../../src/runner/slot.js';
+import { SlotPool } from '../../src/runner/slotPool.js';
+import { trialEnv } from '../../src/runner/trialEnv.js';
+
+describe('worker slots', () => {
+  it('pins one GPU per slot through CUDA_VISIBLE_DEVICES, each with its own queue', () => {
+    const slots = gpuSlots(['0', '3'], 8);
+    assert.deepEqual(slots.map((s) => s.cudaVisibleDevices), ['0', '3']);
+    assert.equal(new Set(slots.map((s) => s.queue)).size, 2);
+    const env = trialEnv({ checkout: '/c', runDir: '/c/run', dataDir: '/d', seed: 1, device: 'cuda', cudaVisibleDevices: slots[1]!.cudaVisibleDevices, threads: 8, preset: 'gpu', taskEnv: {} });
+    assert.equal(env.CUDA_VISIBLE_DEVICES, '3');
+    assert.equal(env.LINEAGE_DEVICE, 'cuda');
+    assert.equal(cpuSlots(2, 1)[0]!.cudaVisibleDevices, null);
+  });
+  it('holds a slot for its trial between train and evaluate', async () => {
+    const pool = new SlotPool(cpuSlots(1, 1), 5_000);
+    const order: string[] = [];
+    const slot = await pool.train('a', async (s) => s);
+    // Trial b wants to train, but the slot is held for a's evaluate.
+    const b = pool.train('b', async () => void order.push('train b'));
+    await new Promise((r) => setTimeout(r, 300));
+    await pool.evaluate(slot.id, 'a', async () => void order.push('evaluate a'));
+    await b;
+    assert.deepEqual(order, ['evaluate a', 'train b']);
+  });
+});
