@@ -39,7 +39,7 @@ program
     await ensureSearchAttributes(s.temporalAddress, console.log);
     console.log(`TEMPORAL_ADDRESS=${s.temporalAddress}\nMONGODB_URI=${s.mongoUri}\nTemporal UI: ${s.uiUrl ?? '(external)'}`);
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void s.stop().then(() => process.exit(0)));
-    await new Promise(() => undefined);
+    setInterval(() => undefined, 1 << 30); // stay up (and own the services) until a signal
   });
 
 const worker = program.command('worker').description('run a worker process');
