@@ -91,6 +91,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
       workflowId: id,
       args: [args],
       taskQueue: workflowInfo().taskQueue,
+      staticSummary: `trial ${args.index} · ${args.specialist}`,
       typedSearchAttributes: [
         { key: SA.campaign, value: input.campaignId },
         { key: SA.task, value: input.task },

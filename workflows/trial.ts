@@ -85,7 +85,8 @@ export async function trial(input: TrialInput): Promise<TrialOutcome> {
       const req: SlotRequest = { campaignId: input.campaignId, task: input.task, preset: input.preset, trialId: workflowId, sha: sha!, seed: input.seed, evaluatorHash: input.evaluatorHash };
       for (let repeat = 0; repeat < (input.limits.repeats ?? 1); repeat++) {
         for (let round = 1; ; round++) {
-          const train = await timed('train', () => slotStages(input).train(req));
+          const summary = (proposal ? (proposal as Proposal).hypothesis : 'baseline recipe').slice(0, 200);
+          const train = await timed('train', () => slotStages(input).train.executeWithOptions({ summary: `train: ${summary}` }, [req]));
           try {
             // The harness's own wall-clock of the train run, for timing metrics.
             const evaluate = await timed('evaluate', () => slotStages(input, train.slotQueue).evaluate({ ...req, trainSeconds: train.wallS }));
