@@ -31,7 +31,7 @@ async function prepare(task: LoadedTask, dir: string, python: string): Promise<s
   const out = await runBudgeted({
     command,
     cwd: tmp,
-    env: { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8', HOME: tmp, PYTHONDONTWRITEBYTECODE: '1' },
+    env: { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8', HOME: tmp, TMPDIR: tmp, PYTHONDONTWRITEBYTECODE: '1' },
     budgetS: 1800,
     graceS: 10,
     memoryLimitMb: 16384,
