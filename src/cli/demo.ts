@@ -72,7 +72,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   console.log(`MongoDB:     ${services.mongoUri}${mongoDbName()} (collections campaigns, trials)`);
 
   const campaignDoc = async () => rt.store.campaigns.findOne({ _id: o.campaignId });
-  const feed = new TrialFeed(rt.store, o.campaignId, (await campaignDoc())?.metric.direction ?? 'minimize');
+  const feed = new TrialFeed(rt.store, o.campaignId);
   const ticker = setInterval(() => void feed.poll().catch(() => undefined), 1000);
   const result: CampaignResult = await handle.result();
   clearInterval(ticker);

@@ -18,14 +18,18 @@ export class TrialFeed {
   private seen = new Set<string>();
   private best: number | null = null;
 
+  private direction: 'minimize' | 'maximize' | null = null;
+
   constructor(
     private readonly store: Store,
     private readonly campaignId: string,
-    private readonly direction: 'minimize' | 'maximize',
     private readonly print: (line: string) => void = console.log,
   ) {}
 
   async poll(): Promise<number> {
+    // The campaign document appears once the workflow's setup has run.
+    this.direction ??= (await this.store.campaigns.findOne({ _id: this.campaignId }))?.metric.direction ?? null;
+    if (!this.direction) return 0;
     const docs = await this.store.trials.find({ campaignId: this.campaignId }).sort({ index: 1 }).toArray();
     let n = 0;
     for (const t of docs) {
