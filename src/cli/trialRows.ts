@@ -9,7 +9,7 @@ export function trialRow(t: TrialDoc, best: number | null): string {
   const idx = String(t.index).padStart(3);
   const who = t.specialist.padEnd(9);
   const label = t.label.padEnd(20);
-  const hyp = (t.hypothesis || '').slice(0, 44).padEnd(44);
+  const hyp = (t.hypothesis || t.reason || '').replace(/\s+/g, ' ').slice(0, 44).padEnd(44);
   return `#${idx}  ${who} ${hyp}  ${label} score ${fmt(t.score).padEnd(8)} best ${fmt(best)}`;
 }
 
