@@ -2,12 +2,13 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { TaskSpecError } from '../src/task/spec.js';
 import { EvaluatorMismatchError } from '../src/stages/trainAndEvaluate.js';
+import { CampaignInputError } from '../src/stages/setup.js';
 
 export async function nonRetryable<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof TaskSpecError || err instanceof EvaluatorMismatchError || (err instanceof Error && /roster|already exists for task/.test(err.message))) {
+    if (err instanceof TaskSpecError || err instanceof EvaluatorMismatchError || err instanceof CampaignInputError) {
       throw ApplicationFailure.nonRetryable(err.message, err.name);
     }
     throw err;

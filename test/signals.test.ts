@@ -8,6 +8,18 @@ describe('campaign signals', function () {
   before(async () => (h = await startHarness({ slots: 2 })));
   after(async () => h?.stop());
 
+  it('fails a campaign at once, naming the problem, when its input is invalid', async () => {
+    const bad = async (input: Record<string, unknown>) => {
+      const handle = await startCampaign(h.client, { campaignId: uniqueId('bad'), task: TOY_TASK, budget: { trials: 1 }, parallelism: 1, proposer: { kind: 'offline' }, ...input } as never);
+      const err = await handle.result().then(() => null, (e: unknown) => e as Error & { cause?: Error });
+      assert.ok(err, 'the campaign failed');
+      return err.cause?.message ?? err.message;
+    };
+    assert.match(await bad({ parallelism: 0 }), /invalid campaign input: parallelism: a whole number from 1 to 64/);
+    assert.match(await bad({ task: 'no-such-task' }), /no task spec at .*no-such-task\/task\.yaml/);
+    assert.match(await bad({ specialists: ['wizard'] }), /specialists wizard are not in task toy's roster/);
+  });
+
   it('pause stops new trials while in-flight ones finish; resume continues; stop ends it', async () => {
     const campaignId = uniqueId('signals');
     const handle = await startCampaign(h.client, { campaignId, task: TOY_TASK, budget: { trials: 40 }, parallelism: 2, proposer: { kind: 'offline' }, specialists: ['opt', 'arch'] });

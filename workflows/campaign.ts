@@ -2,6 +2,7 @@
 // `parallelism` trials in flight until the trial budget is spent or it is stopped; each trial
 // is a child workflow. Orchestration only: every decision about a recipe happens in activities.
 import {
+  ActivityFailure,
   ApplicationFailure,
   condition,
   defineQuery,
@@ -66,7 +67,11 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   setHandler(stopSignal, () => void (stopping = true));
   setHandler(statusQuery, () => ({ ...status, state: status.state === 'finished' ? 'finished' : stopping ? 'stopping' : paused ? 'paused' : status.state }));
 
-  const setup = await control.setupCampaign(input, new Date().toISOString());
+  const setup = await control.setupCampaign(input, new Date().toISOString()).catch((err: unknown) => {
+    // Surface the reason (a bad task, an unknown specialist) as the campaign's own failure message.
+    const cause = err instanceof ActivityFailure && err.cause instanceof Error ? err.cause.message : String(err);
+    throw ApplicationFailure.nonRetryable(`campaign setup failed: ${cause}`, 'CampaignSetupFailed');
+  });
   status.state = 'running';
 
   const trialInput = (index: number, specialist: string, parentSha: string): TrialInput => ({

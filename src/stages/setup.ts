@@ -5,13 +5,21 @@ import type { CampaignInput, CampaignSetup } from '../types.js';
 import { hashEvaluator } from '../task/evaluatorHash.js';
 import { saveSnapshot } from '../recipe/snapshot.js';
 
+/** The campaign input does not fit its task: retrying cannot help. */
+export class CampaignInputError extends Error {
+  override name = 'CampaignInputError';
+}
+
 export async function setupCampaign(rt: Runtime, input: CampaignInput, startedAt: string): Promise<CampaignSetup> {
   const preset = input.preset ?? 'cpu';
   const task = rt.task(input.task, preset);
   const existing = await rt.store.campaigns.findOne({ _id: input.campaignId });
   if (existing && existing.task !== task.spec.name) {
-    throw new Error(`campaign ${input.campaignId} already exists for task ${existing.task}, not ${task.spec.name}`);
+    throw new CampaignInputError(`campaign ${input.campaignId} already exists for task ${existing.task}, not ${task.spec.name}`);
   }
+  const roster = task.spec.specialists.map((s) => s.name);
+  const unknown = (input.specialists ?? []).filter((s) => !roster.includes(s));
+  if (unknown.length) throw new CampaignInputError(`specialists ${unknown.join(', ')} are not in task ${task.spec.name}'s roster (${roster.join(', ')})`);
   const repo = rt.repository(input.campaignId);
   const baselineSha = await repo.init(task.recipeDir, startedAt);
   await saveSnapshot(rt.store, input.campaignId, baselineSha, await repo.snapshot(baselineSha));
@@ -34,9 +42,6 @@ export async function setupCampaign(rt: Runtime, input: CampaignInput, startedAt
     },
     { upsert: true },
   );
-  const roster = task.spec.specialists.map((s) => s.name);
-  const unknown = (input.specialists ?? []).filter((s) => !roster.includes(s));
-  if (unknown.length) throw new Error(`specialists ${unknown.join(', ')} are not in task ${task.spec.name}'s roster (${roster.join(', ')})`);
   return {
     baselineSha,
     evaluatorHash,
