@@ -10,9 +10,11 @@ export function lineageHome(): string {
   return path.resolve(process.env.LINEAGE_HOME ?? path.join(repoRoot(), '.lineage'));
 }
 
+export const DEFAULT_PYTHON = '/usr/bin/python3';
+
 /** The interpreter that runs recipes and evaluators (Debian's python3 carries torch here). */
 export function pythonPath(): string {
-  return process.env.LINEAGE_PYTHON ?? '/usr/bin/python3';
+  return process.env.LINEAGE_PYTHON || DEFAULT_PYTHON;
 }
 
 export function temporalAddress(): string {

@@ -12,7 +12,8 @@ import { Client, Connection } from '@temporalio/client';
 import { execa } from 'execa';
 import { MongoClient } from 'mongodb';
 import { findFreePort, SEARCH_ATTRIBUTES, startLocalServices, type LocalServices } from '../src/services/local.js';
-import { ensureBinaries, repoRoot, which } from '../src/services/provision.js';
+import { ensureBinaries, which } from '../src/services/provision.js';
+import { repoRoot } from '../src/task/spec.js';
 
 const quiet = () => undefined;
 

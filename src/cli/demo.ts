@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
-import { startLocalServices, ensureSearchAttributes } from '../services/local.js';
+import { startLocalServices } from '../services/local.js';
 import { lineageHome, mongoDbName } from '../config.js';
 import { Runtime } from '../runtime.js';
 import { cpuSlots } from '../runner/slot.js';
@@ -30,7 +30,6 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   const services = await startLocalServices({ stateDir: path.join(home, 'services'), log });
   process.env.TEMPORAL_ADDRESS = services.temporalAddress;
   process.env.MONGODB_URI = services.mongoUri;
-  await ensureSearchAttributes(services.temporalAddress, log);
 
   const rt = await Runtime.connect();
   const connection = await connectWorker(services.temporalAddress);

@@ -34,9 +34,8 @@ program
   .command('services')
   .description('start the local Temporal dev server and FerretDB, print their addresses, keep them until Ctrl-C')
   .action(async () => {
-    const { startLocalServices, ensureSearchAttributes } = await import('../services/local.js');
+    const { startLocalServices } = await import('../services/local.js');
     const s = await startLocalServices({ stateDir: path.join(lineageHome(), 'services') });
-    await ensureSearchAttributes(s.temporalAddress, console.log);
     console.log(`TEMPORAL_ADDRESS=${s.temporalAddress}\nMONGODB_URI=${s.mongoUri}\nTemporal UI: ${s.uiUrl ?? '(external)'}`);
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void s.stop().then(() => process.exit(0)));
     setInterval(() => undefined, 1 << 30); // stay up (and own the services) until a signal

@@ -21,7 +21,8 @@ import { Connection } from '@temporalio/client';
 import { SearchAttributeType } from '@temporalio/common';
 import { MongoClient } from 'mongodb';
 import { SA } from '../searchAttributes.js';
-import { ensureBinaries, repoRoot, tail, type Log } from './provision.js';
+import { ensureBinaries, tail, type Log } from './provision.js';
+import { repoRoot } from '../task/spec.js';
 
 /** CLI spelling (`--search-attribute NAME=Type`) and IndexedValueType number of each type. */
 const SA_TYPES: Record<SearchAttributeType, { cli: string; indexed: number }> = {

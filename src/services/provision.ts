@@ -8,12 +8,13 @@
 // import check. A step that does work prints one short progress line.
 
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { access, chmod, constants, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { repoRoot } from '../task/spec.js';
+import { DEFAULT_PYTHON, pythonPath } from '../config.js';
 
 /** The Temporal CLI that the dev server comes from. */
 export const TEMPORAL_CLI_VERSION = '1.9.1';
@@ -21,7 +22,6 @@ export const TEMPORAL_CLI_VERSION = '1.9.1';
 export const TEMPORAL_CLI_GO_VERSION = '1.5.1';
 /** Debian packages that give /usr/bin/python3 torch and numpy. */
 export const PYTHON_APT_PACKAGES = ['python3-torch', 'python3-numpy', 'libopenblas0-pthread'] as const;
-export const DEFAULT_PYTHON = '/usr/bin/python3';
 
 export type Log = (line: string) => void;
 export type Tool = 'temporal' | 'ferretdb' | 'python';
@@ -39,19 +39,6 @@ export interface EnsureOptions {
 }
 
 const defaultLog: Log = (line) => process.stderr.write(`${line}\n`);
-
-/** The repository root: the nearest folder above this module with services/ferretdb/go.mod. */
-export function repoRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(path.join(dir, 'services', 'ferretdb', 'go.mod')) && existsSync(path.join(dir, 'package.json'))) {
-      return dir;
-    }
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error(`lineage: cannot find the repository root above ${fileURLToPath(import.meta.url)}`);
-    dir = up;
-  }
-}
 
 /** Where binaries live for a state directory. */
 export function binDirOf(stateDir: string): string {
@@ -255,10 +242,6 @@ const PROBE = [
   '    out[m] = [o, os.stat(o).st_mtime_ns if o else None]',
   'print(json.dumps(out, sort_keys=True))',
 ].join('\n');
-
-export function pythonPath(): string {
-  return process.env.LINEAGE_PYTHON || DEFAULT_PYTHON;
-}
 
 export async function ensurePython(binDir: string, log: Log = defaultLog): Promise<string> {
   const py = pythonPath();
