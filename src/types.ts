@@ -39,28 +39,66 @@ export interface Proposal {
   rationale?: string;
   edits: Edit[];
   knob?: KnobMove;
+  /** A port of another trial's diff onto the current best: that trial is the second parent. */
+  portedFrom?: { index: number; sha: string };
 }
 
 export interface Usage {
   inputTokens: number;
   outputTokens: number;
+  /** Prompt-cache tokens (written at 1.25x, read at 0.1x the input price). */
+  cacheWriteTokens?: number;
+  cacheReadTokens?: number;
+  /** Messages API calls, retries included. */
+  calls?: number;
   dollars: number;
+}
+
+/**
+ * One model's settings; `price` (dollars per million tokens) is needed for models the built-in
+ * table lacks. `effort` is the Messages API's output_config.effort: the SDK in use (1.14) no longer
+ * takes `temperature`, so effort is the sampling setting a specialist can have.
+ */
+export interface ModelSettings {
+  model: string;
+  maxTokens: number;
+  effort?: 'low' | 'medium' | 'high' | 'xhigh' | 'max';
+  price?: { input: number; output: number };
+}
+
+export interface ClaudeProposerConfig {
+  kind: 'claude';
+  /** Settings for every specialist, and overrides by specialist name. */
+  model?: Partial<ModelSettings>;
+  models?: Record<string, Partial<ModelSettings>>;
+  /** The paper's lineage-off control arm: proposals see no lineage (default true). */
+  lineage?: boolean;
+  /** The meta analyst refreshes the campaign's key-insights note every this many finished trials (0: never). */
+  metaEvery?: number;
 }
 
 export type ProposerConfig =
   | { kind: 'offline' }
   /** Replays a fixed list of proposals, one per trial in order (then falls back to offline). */
-  | { kind: 'replay'; proposals: Omit<Proposal, 'knob'>[] };
+  | { kind: 'replay'; proposals: Omit<Proposal, 'knob'>[] }
+  | ClaudeProposerConfig;
+
+/**
+ * Who proposes: the task's specialists (default), one generalist owning every surface, or N
+ * generic agents that each own every surface and get no domain preamble (the paper's control arms).
+ */
+export type Roster = { kind: 'specialists' } | { kind: 'generalist' } | { kind: 'generic'; agents: number };
 
 export interface CampaignInput {
   campaignId: string;
   task: string;
   preset?: string;
-  budget: { trials: number };
+  budget: { trials: number; dollars?: number };
   parallelism: number;
   proposer: ProposerConfig;
   seed?: number;
   specialists?: string[];
+  roster?: Roster;
 }
 
 export interface CampaignSetup {
@@ -91,6 +129,9 @@ export interface TrialInput {
   evaluatorHash: string;
   limits: StageLimits;
   proposer: ProposerConfig;
+  roster?: Roster;
+  /** The campaign's dollar budget when the trial started: no model call once the campaign has spent it. */
+  dollarCap?: number | null;
   seed: number;
   /** ISO time the campaign started this trial; also the commit date, so a retried apply gives the same sha. */
   startedAt: string;
@@ -173,6 +214,8 @@ export interface TrialRecord {
   index: number;
   specialist: string;
   parentSha: string;
+  /** A port's second parent (the trial whose diff was carried over), else null. */
+  secondParentSha?: string | null;
   sha: string | null;
   hypothesis: string;
   proposal: Proposal | null;

@@ -39,9 +39,12 @@ export function validateCampaignInput(input: CampaignInput): void {
   if (typeof input.task !== 'string' || !input.task) bad('task', 'a task name under tasks/');
   if (!input.budget || !Number.isInteger(input.budget.trials) || input.budget.trials < 0) bad('budget.trials', 'a whole number >= 0');
   if (!Number.isInteger(input.parallelism) || input.parallelism < 1 || input.parallelism > 64) bad('parallelism', 'a whole number from 1 to 64');
-  if (!input.proposer || !['offline', 'replay'].includes(input.proposer.kind)) bad('proposer.kind', 'one of offline, replay');
+  if (!input.proposer || !['offline', 'replay', 'claude'].includes(input.proposer.kind)) bad('proposer.kind', 'one of offline, replay, claude');
   if (input.proposer.kind === 'replay' && !Array.isArray(input.proposer.proposals)) bad('proposer.proposals', 'a list of proposals');
   if (input.seed !== undefined && !Number.isInteger(input.seed)) bad('seed', 'a whole number');
+  const r = input.roster;
+  if (r !== undefined && (!r || !['specialists', 'generalist', 'generic'].includes(r.kind))) bad('roster.kind', 'one of specialists, generalist, generic');
+  if (r?.kind === 'generic' && (!Number.isInteger(r.agents) || r.agents < 1 || r.agents > 64)) bad('roster.agents', 'a whole number from 1 to 64');
 }
 
 export async function campaign(input: CampaignInput): Promise<CampaignResult> {
@@ -84,6 +87,8 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     evaluatorHash: setup.evaluatorHash,
     limits: setup.limits,
     proposer: input.proposer,
+    roster: input.roster,
+    dollarCap: input.budget.dollars ?? null,
     seed: input.seed ?? 1,
     startedAt: new Date().toISOString(),
   });

@@ -10,6 +10,8 @@ import { SA } from '../src/searchAttributes.js';
 const INFRA_RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 6, nonRetryableErrorTypes: ['TaskSpecError', 'EvaluatorMismatchError'] };
 
 const control = proxyActivities<ControlActivities>({ taskQueue: CONTROL_QUEUE, startToCloseTimeout: '5 min', retry: INFRA_RETRY });
+// A Claude proposal is a few model calls, each retried with backoff on 429/529 inside the SDK.
+const proposer = proxyActivities<ControlActivities>({ taskQueue: CONTROL_QUEUE, startToCloseTimeout: '20 min', retry: INFRA_RETRY });
 // Recording retries until the store answers: a trial's outcome is never dropped.
 const durable = proxyActivities<ControlActivities>({ taskQueue: CONTROL_QUEUE, startToCloseTimeout: '1 min', retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' } });
 
@@ -65,7 +67,7 @@ export async function trial(input: TrialInput): Promise<TrialOutcome> {
   verdict = await (async (): Promise<Verdict> => {
     try {
       if (!baseline) {
-        const p = await timed('propose', () => control.propose(input));
+        const p = await timed('propose', () => proposer.propose(input));
         usage = p.usage;
         if (!p.ok || !p.proposal) return fail('proposal_invalid', p.error ?? 'no proposal');
         proposal = p.proposal;
@@ -112,6 +114,7 @@ export async function trial(input: TrialInput): Promise<TrialOutcome> {
     index: input.index,
     specialist: input.specialist,
     parentSha: input.parentSha,
+    secondParentSha: (proposal as Proposal | null)?.portedFrom?.sha ?? null,
     sha,
     hypothesis: baseline ? 'baseline recipe' : (proposal as Proposal | null)?.hypothesis ?? '',
     proposal,

@@ -5,7 +5,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import path from 'node:path';
 import { CONTROL_QUEUE } from '../ids.js';
 import { lineageHome } from '../config.js';
-import type { CampaignInput, CampaignStatus } from '../types.js';
+import type { CampaignInput, CampaignStatus, ProposerConfig } from '../types.js';
 import { temporalClient } from './client.js';
 
 const int = (v: string) => {
@@ -13,6 +13,17 @@ const int = (v: string) => {
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('a whole number');
   return n;
 };
+
+/** Claude when asked for or when a key is set; otherwise the offline proposer, said in one line. */
+function chooseProposer(o: { proposer?: string; model?: string; lineage: boolean; metaEvery: number }): ProposerConfig {
+  const kind = o.proposer ?? (process.env.ANTHROPIC_API_KEY ? 'claude' : 'offline');
+  if (kind === 'offline') {
+    if (!process.env.ANTHROPIC_API_KEY) console.log('ANTHROPIC_API_KEY is not set: using the offline proposer (no model calls).');
+    return { kind: 'offline' };
+  }
+  if (kind !== 'claude') throw new InvalidArgumentError(`--proposer: claude or offline, not ${kind}`);
+  return { kind: 'claude', lineage: o.lineage, metaEvery: o.metaEvery, ...(o.model ? { model: { model: o.model } } : {}) };
+}
 
 const program = new Command('lineage').description('Durable auto-research campaigns on Temporal').showHelpAfterError();
 
@@ -69,10 +80,26 @@ program
   .option('--trials <n>', 'trial budget (besides the baseline)', int, 8)
   .option('--parallelism <n>', 'trials in flight', int, 2)
   .option('--seed <n>', 'proposer seed', int, 1)
+  .option('--proposer <kind>', 'claude or offline (default: claude when ANTHROPIC_API_KEY is set)')
+  .option('--model <id>', 'Claude model for every specialist')
+  .option('--no-lineage', 'control arm: proposals see no lineage')
+  .option('--roster <kind>', 'specialists, generalist, or generic (with --agents)', 'specialists')
+  .option('--agents <n>', 'generic agents for --roster generic', int, 4)
+  .option('--meta-every <n>', 'meta analyst refreshes the key insights every N trials (0: never)', int, 10)
+  .option('--dollars <n>', 'dollar budget for model calls', Number)
   .option('--wait', 'wait for the campaign and print its result')
   .action(async (o) => {
     const client = await temporalClient();
-    const input: CampaignInput = { campaignId: o.id, task: o.task, preset: o.preset, budget: { trials: o.trials }, parallelism: o.parallelism, proposer: { kind: 'offline' }, seed: o.seed };
+    const input: CampaignInput = {
+      campaignId: o.id,
+      task: o.task,
+      preset: o.preset,
+      budget: { trials: o.trials, ...(o.dollars !== undefined ? { dollars: o.dollars } : {}) },
+      parallelism: o.parallelism,
+      proposer: chooseProposer(o),
+      roster: o.roster === 'generic' ? { kind: 'generic', agents: o.agents } : { kind: o.roster },
+      seed: o.seed,
+    };
     const handle = await client.workflow.start('campaign', { workflowId: o.id, taskQueue: CONTROL_QUEUE, args: [input] });
     console.log(`started campaign ${handle.workflowId}`);
     if (o.wait) console.log(JSON.stringify((await handle.result()).status, null, 2));

@@ -85,6 +85,7 @@ export function mulberry32(seed: number): () => number {
 
 export interface OfflineInput {
   specialist: string;
+  /** The knobs this specialist may move. */
   knobs: Knob[];
   files: Map<string, string>;
   history: KnobHistoryItem[];
@@ -96,7 +97,7 @@ export interface OfflineInput {
 export function proposeOffline(input: OfflineInput): Proposal | null {
   const rand = mulberry32(input.seed);
   const candidates: { knob: Knob; move: KnobMove; line: string; score: number }[] = [];
-  for (const knob of input.knobs.filter((k) => k.specialist === input.specialist)) {
+  for (const knob of input.knobs) {
     const source = input.files.get(knob.file);
     const current = source && readKnob(source, knob.name);
     if (!current) continue;

@@ -69,18 +69,19 @@ export class RecipeRepository {
     return files;
   }
 
-  /** Commits `changed` files on top of `parent` and points `ref` at it; returns the sha. */
-  async commit(parent: string, changed: Map<string, string>, message: string, ref: string, date: string): Promise<string> {
+  /** Commits `changed` files on top of the first parent (others are recorded as parents too) and points `ref` at it; returns the sha. */
+  async commit(parents: string[], changed: Map<string, string>, message: string, ref: string, date: string): Promise<string> {
     const index = path.join(os.tmpdir(), `lineage-index-${process.pid}-${Math.random().toString(36).slice(2)}`);
     const env = { GIT_INDEX_FILE: index, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date };
     try {
-      await this.git(['read-tree', parent], { env });
+      const [parent] = parents;
+      await this.git(['read-tree', parent!], { env });
       for (const [file, content] of changed) {
         const blob = await this.git(['hash-object', '-w', '--stdin'], { input: content });
         await this.git(['update-index', '--add', '--cacheinfo', `100644,${blob},${file}`], { env });
       }
       const tree = await this.git(['write-tree'], { env });
-      const sha = await this.git(['commit-tree', tree, '-p', parent, '-m', message], { env });
+      const sha = await this.git(['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-m', message], { env });
       await this.git(['update-ref', ref, sha]);
       return sha;
     } finally {

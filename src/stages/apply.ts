@@ -5,6 +5,7 @@ import type { Runtime } from '../runtime.js';
 import type { ApplyResult, Proposal, TrialInput } from '../types.js';
 import { applyEdits, EditError, unsafePath } from '../recipe/edits.js';
 import { saveSnapshot } from '../recipe/snapshot.js';
+import { rosterMember } from '../roster.js';
 
 export function outsideSurface(surface: string[], files: string[]): string[] {
   const inSurface = picomatch(surface, { dot: true });
@@ -19,7 +20,7 @@ export async function applyProposal(rt: Runtime, input: TrialInput, proposal: Pr
     const why = unsafePath(f);
     if (why) return { ok: false, label: 'illegal_edit', error: `${f}: ${why}` };
   }
-  const specialist = task.spec.specialists.find((s) => s.name === proposal.specialist);
+  const specialist = rosterMember(task.spec, proposal.specialist);
   if (!specialist) return { ok: false, label: 'illegal_edit', error: `specialist ${proposal.specialist} is not in the roster` };
   const outside = outsideSurface(specialist.surface, files);
   if (outside.length) {
@@ -38,7 +39,9 @@ export async function applyProposal(rt: Runtime, input: TrialInput, proposal: Pr
   const changed = new Map([...edited].filter(([f, content]) => parentFiles.get(f) !== content));
   if (changed.size === 0) return { ok: false, label: 'apply_failed', error: 'the edits leave the recipe unchanged' };
   const message = `trial ${input.index} (${proposal.specialist}): ${proposal.hypothesis}`.slice(0, 2000);
-  const sha = await repo.commit(input.parentSha, changed, message, `refs/heads/trials/${input.index}`, input.startedAt);
+  // A port records both parents: the recipe it edits and the trial whose diff it carries over.
+  const parents = proposal.portedFrom ? [input.parentSha, proposal.portedFrom.sha] : [input.parentSha];
+  const sha = await repo.commit(parents, changed, message, `refs/heads/trials/${input.index}`, input.startedAt);
   await saveSnapshot(rt.store, input.campaignId, sha, edited);
   return { ok: true, sha, diff: await repo.diff(input.parentSha, sha), changedFiles: [...changed.keys()] };
 }

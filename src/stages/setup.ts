@@ -4,6 +4,8 @@ import type { Runtime } from '../runtime.js';
 import type { CampaignInput, CampaignSetup } from '../types.js';
 import { hashEvaluator } from '../task/evaluatorHash.js';
 import { saveSnapshot } from '../recipe/snapshot.js';
+import { rosterNames } from '../roster.js';
+import { checkClaudeConfig } from '../proposers/claude/settings.js';
 
 /** The campaign input does not fit its task: retrying cannot help. */
 export class CampaignInputError extends Error {
@@ -17,9 +19,13 @@ export async function setupCampaign(rt: Runtime, input: CampaignInput, startedAt
   if (existing && existing.task !== task.spec.name) {
     throw new CampaignInputError(`campaign ${input.campaignId} already exists for task ${existing.task}, not ${task.spec.name}`);
   }
-  const roster = task.spec.specialists.map((s) => s.name);
+  const roster = rosterNames(task.spec, input.roster);
   const unknown = (input.specialists ?? []).filter((s) => !roster.includes(s));
-  if (unknown.length) throw new CampaignInputError(`specialists ${unknown.join(', ')} are not in task ${task.spec.name}'s roster (${roster.join(', ')})`);
+  if (unknown.length) throw new CampaignInputError(`specialists ${unknown.join(', ')} are not in this campaign's roster (${roster.join(', ')})`);
+  if (input.proposer.kind === 'claude') {
+    const problem = checkClaudeConfig(input.proposer, roster, process.env);
+    if (problem) throw new CampaignInputError(problem);
+  }
   const repo = rt.repository(input.campaignId);
   const baselineSha = await repo.init(task.recipeDir, startedAt);
   await saveSnapshot(rt.store, input.campaignId, baselineSha, await repo.snapshot(baselineSha));

@@ -3,6 +3,7 @@
 import { MongoClient, type Collection, type Db } from 'mongodb';
 import type { CampaignInput, Label, Proposal, TrialRecord, Usage } from '../types.js';
 import { mongoDbName, mongoUri } from '../config.js';
+import type { LineageSummaryDoc } from '../lineage/summary.js';
 
 export interface CampaignDoc {
   _id: string;
@@ -15,6 +16,8 @@ export interface CampaignDoc {
   createdAt: string;
   best: { trialId: string; index: number; score: number; sha: string } | null;
   baseline: { score: number | null; label: Label; spread: number | null } | null;
+  /** The meta analyst's key-insights note, refreshed every few finished trials. */
+  insights?: { text: string; afterTrials: number; updatedAt: string; trialId: string };
 }
 
 export interface TrialDoc extends TrialRecord {
@@ -38,6 +41,8 @@ export interface ProposalDoc {
   usage: Usage;
   createdAt: string;
   done: boolean;
+  /** Why no proposal was made (an invalid reply, the dollar cap). */
+  error?: string;
 }
 
 export class Store {
@@ -45,6 +50,8 @@ export class Store {
   readonly trials: Collection<TrialDoc>;
   readonly snapshots: Collection<SnapshotDoc>;
   readonly proposals: Collection<ProposalDoc>;
+  /** Bounded lineage summaries by _id: what proposals read instead of scanning trials. */
+  readonly lineage: Collection<LineageSummaryDoc>;
 
   private constructor(
     readonly client: MongoClient,
@@ -54,6 +61,7 @@ export class Store {
     this.trials = db.collection<TrialDoc>('trials');
     this.snapshots = db.collection<SnapshotDoc>('snapshots');
     this.proposals = db.collection<ProposalDoc>('proposals');
+    this.lineage = db.collection<LineageSummaryDoc>('lineage');
   }
 
   static async connect(uri = mongoUri(), dbName = mongoDbName()): Promise<Store> {

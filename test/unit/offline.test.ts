@@ -7,6 +7,7 @@ const knobs: Knob[] = [
   { name: 'WIDTH', specialist: 'arch', file: 'train.py', type: 'int', step: 64, min: 64, max: 512 },
   { name: 'TIED', specialist: 'arch', file: 'train.py', type: 'bool' },
 ];
+const own = (specialist: string) => knobs.filter((k) => k.specialist === specialist);
 const files = new Map([['train.py', 'LR = 0.01  # learning rate\nWIDTH = 128\nTIED = True\n']]);
 
 describe('offline proposer', () => {
@@ -18,13 +19,13 @@ describe('offline proposer', () => {
     assert.equal(stepKnob(knobs[2]!, 'True', 1), 'False');
   });
   it('edits only its own knobs, as an exact line replacement', () => {
-    const p = proposeOffline({ specialist: 'opt', knobs, files, history: [], inFlight: [], seed: 1 })!;
+    const p = proposeOffline({ specialist: 'opt', knobs: own('opt'), files, history: [], inFlight: [], seed: 1 })!;
     assert.equal(p.edits.length, 1);
     assert.equal(p.edits[0]!.search, 'LR = 0.01  # learning rate');
     assert.match(p.edits[0]!.replace, /^LR = 0\.0(2|05)  # learning rate$/);
   });
   it('continues a direction that was kept and backs off after a budget overrun', () => {
-    const kept = proposeOffline({ specialist: 'opt', knobs, files, history: [{ knob: { name: 'LR', from: '0.005', to: '0.01', direction: 1 }, label: 'keep', index: 3 }], inFlight: [], seed: 7 })!;
+    const kept = proposeOffline({ specialist: 'opt', knobs: own('opt'), files, history: [{ knob: { name: 'LR', from: '0.005', to: '0.01', direction: 1 }, label: 'keep', index: 3 }], inFlight: [], seed: 7 })!;
     assert.equal(kept.knob!.direction, 1);
     const over = proposeOffline({
       specialist: 'arch',
@@ -38,13 +39,13 @@ describe('offline proposer', () => {
   });
   it('does not repeat an edit a sibling trial has in flight', () => {
     for (let seed = 1; seed < 20; seed++) {
-      const p = proposeOffline({ specialist: 'opt', knobs, files, history: [], inFlight: [{ name: 'LR', from: '0.01', to: '0.02', direction: 1 }], seed })!;
+      const p = proposeOffline({ specialist: 'opt', knobs: own('opt'), files, history: [], inFlight: [{ name: 'LR', from: '0.01', to: '0.02', direction: 1 }], seed })!;
       assert.notEqual(p.knob!.to, '0.02');
     }
   });
   it('is deterministic for a seed', () => {
-    const a = proposeOffline({ specialist: 'arch', knobs, files, history: [], inFlight: [], seed: 5 });
-    const b = proposeOffline({ specialist: 'arch', knobs, files, history: [], inFlight: [], seed: 5 });
+    const a = proposeOffline({ specialist: 'arch', knobs: own('arch'), files, history: [], inFlight: [], seed: 5 });
+    const b = proposeOffline({ specialist: 'arch', knobs: own('arch'), files, history: [], inFlight: [], seed: 5 });
     assert.deepEqual(a, b);
   });
 });

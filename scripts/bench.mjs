@@ -1,0 +1,28 @@
+// `npm run bench`: builds, starts the real services on free ports, and runs the benchmarks
+// side by side in one process, so figures are comparable as ratios on a noisy machine.
+import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+const { startLocalServices, findFreePort } = await import(path.join(root, 'dist/src/services/local.js'));
+const stateDir = path.join(root, '.lineage', 'bench-services');
+rmSync(stateDir, { recursive: true, force: true });
+const services = await startLocalServices({ stateDir, temporalPort: await findFreePort(), uiPort: await findFreePort(), mongoPort: await findFreePort(), log: () => undefined });
+let failed = false;
+try {
+  const { Store } = await import(path.join(root, 'dist/src/store/db.js'));
+  const store = await Store.connect(services.mongoUri, `lineage_bench_${Date.now().toString(36)}`);
+  const { benchLineageView } = await import(path.join(root, 'dist/bench/lineageView.js'));
+  for (const line of await benchLineageView(store)) console.log(line);
+  await store.db.dropDatabase();
+  await store.close();
+} catch (err) {
+  failed = true;
+  console.error(err);
+} finally {
+  await services.stop();
+}
+process.exit(failed ? 1 : 0);
