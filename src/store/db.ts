@@ -15,6 +15,8 @@ export interface CampaignDoc {
   createdAt: string;
   best: { trialId: string; index: number; score: number; sha: string } | null;
   baseline: { score: number | null; label: Label; spread: number | null } | null;
+  /** Set by `lineage import`: the results.tsv this campaign was read from (no workflow ran it). */
+  importedFrom?: string;
 }
 
 export interface TrialDoc extends TrialRecord {
