@@ -169,16 +169,25 @@ describe('trajectory: watch, report, export, import', function () {
     await page.goto(`${ui}/namespaces/default/workflows/${id}`);
     await page.waitForSelector(`text=${id}`, { timeout: 30_000 });
     const text = async () => page.locator('body').innerText();
-    for (const stage of ['propose', 'apply', 'preflight', 'train', 'evaluate', 'judge', 'record']) {
-      // The train activity's summary follows its type: "train • train: <hypothesis>".
-      await page.getByText(new RegExp(`^${stage}( •|$)`)).first().waitFor({ timeout: 30_000 }).catch(async () => assert.fail(`stage ${stage} not on the page:\n${(await text()).slice(0, 3000)}`));
-    }
-    await page.getByText('Search Attributes', { exact: true }).click();
+    // The Event History tab lists every event; each scheduled activity shows "Activity Type <name>".
+    await page.getByText('Event History').first().click();
+    await page.getByText('Activity Task Scheduled').first().waitFor({ timeout: 30_000 });
+    const history = await text();
+    const scheduled = [...history.matchAll(/Activity Type\s+(\S+)/g)].map((m) => m[1]!);
+    // Newest first: the stages of one trial, in reverse.
+    assert.deepEqual([...new Set(scheduled)].reverse(), ['propose', 'apply', 'preflight', 'train', 'evaluate', 'judge', 'record'], history.slice(0, 4000));
+    const historyShot = artifactPath(`temporal-ui-history-${id}.png`);
+    await page.screenshot({ path: historyShot, fullPage: true });
+    console.log(`      screenshot: ${historyShot}`);
+    await page.getByText('Search Attributes', { exact: true }).first().click();
     await page.getByText('LineageLabel').first().waitFor({ timeout: 10_000 }).catch(async () => assert.fail(`no LineageLabel after opening Search Attributes:\n${(await text()).slice(0, 4000)}`));
-    const shot = artifactPath(`temporal-ui-${id}.png`);
+    const shot = artifactPath(`temporal-ui-search-attributes-${id}.png`);
     await page.screenshot({ path: shot, fullPage: true });
     console.log(`      screenshot: ${shot}`);
-    assert.match(await text(), /LineageLabel[\s\S]{0,80}keep/);
+    assert.match(await text(), /"LineageLabel": "keep"/);
+    await page.getByText('Memo', { exact: true }).first().click();
+    await page.getByText('"hypothesis"').first().waitFor({ timeout: 10_000 });
+    assert.match(await text(), /"hypothesis": "X = 1\.5 {2}# the parameter being tuned -> X = 1\.0 {2}# the parameter being tuned"/);
     await page.close();
   });
 });

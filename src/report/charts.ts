@@ -44,7 +44,7 @@ export function scoreChart(campaign: CampaignDoc, trials: TrialDoc[], e: Encodin
   const best = bestSoFar(trials, campaign.metric.direction);
   const rows = trials.map((t, i) => ({ index: t.index, specialist: t.specialist, label: t.label, score: t.score, best: best[i], hypothesis: t.hypothesis }));
   const width = Math.min(1400, Math.max(600, trials.length * 3));
-  const x = { field: 'index', type: 'quantitative' as const, title: 'trial', scale: { domain: [0, Math.max(1, trials.at(-1)?.index ?? 1)] } };
+  const x = { field: 'index', type: 'quantitative' as const, title: 'trial', axis: { tickMinStep: 1, format: 'd' }, scale: { domain: [0, Math.max(1, trials.at(-1)?.index ?? 1)] } };
   const size = trials.length > 500 ? 18 : 50;
   return vl({
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
@@ -101,7 +101,7 @@ export function labelChart(trials: TrialDoc[], e: Encodings): Promise<string> {
     mark: 'bar',
     encoding: {
       y: { field: 'specialist', type: 'nominal', sort: e.specialists, title: null },
-      x: { aggregate: 'count', type: 'quantitative', title: 'trials' },
+      x: { aggregate: 'count', type: 'quantitative', title: 'trials', axis: { tickMinStep: 1, format: 'd' } },
       color: { field: 'label', type: 'nominal', scale: { domain: [...LABELS], scheme: 'tableau20' }, title: 'label' },
       order: { field: 'label' },
     },
@@ -128,7 +128,7 @@ export function costChart(trials: TrialDoc[]): Promise<string> {
       width: 360,
       height: 180,
       mark: { type: 'line', interpolate: 'step-after' },
-      encoding: { x: { field: 'index', type: 'quantitative', title: 'trial' }, y: { field: 'value', type: 'quantitative', title: 'cumulative' } },
+      encoding: { x: { field: 'index', type: 'quantitative', title: 'trial', axis: { tickMinStep: 1, format: 'd' } }, y: { field: 'value', type: 'quantitative', title: 'cumulative' } },
     },
     resolve: { scale: { y: 'independent' } },
   });

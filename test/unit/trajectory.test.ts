@@ -41,6 +41,15 @@ describe('trajectory helpers', () => {
     assert.deepEqual(keepChain(trials, 'maximize', parents).map((t) => t.index), [0, 1, 4]);
   });
 
+  it('reports the best of a maximize campaign as the highest kept score', async () => {
+    const trials = [trial(0, '', 's0', 'keep', 1, 'baseline'), trial(1, 's0', 's1', 'keep', 3), trial(2, 's1', 's2', 'discard', 2), trial(3, 's1', null, 'crash', null)];
+    const campaign = { _id: 'max', task: 'toy', metric: { name: 'core', direction: 'maximize' }, baseline: { score: 1 } } as CampaignDoc;
+    const html = await renderReport({ campaign, trials });
+    assert.match(html, /best core<\/td><td>3 \(trial #1/);
+    assert.match(html, /core by trial \(higher is better\)/);
+    assert.equal(html.match(/<section class="keep">/g)?.length, 2);
+  });
+
   it('draws a 3,000-trial campaign: a 1,000-deep keep chain, failures without scores', async function () {
     this.timeout(120_000);
     const trials: TrialDoc[] = [trial(0, '', 's0', 'keep', 100, 'baseline')];
