@@ -55,6 +55,9 @@ describe('trajectory: watch, report, export, import', function () {
     assert.match(watched.stdout, /GPU [\d.]+ h/);
     assert.match(lines.filter(Boolean).at(-1)!, new RegExp(`campaign ${campaignId} completed: best loss 0 \\(trial #6\\)`));
     assert.doesNotMatch(watched.stdout, /\x1b\[/, 'no terminal control codes when piped');
+    const missing = await lineage('watch', 'no-such-campaign').then(() => null, (e: { code: number; stderr: string }) => e);
+    assert.equal(missing?.code, 1);
+    assert.match(missing!.stderr, /lineage watch: no campaign workflow "no-such-campaign" in Temporal \(namespace default\)/);
   });
 
   it('report: one self-contained HTML page that chromium renders without errors', async function () {

@@ -1,7 +1,7 @@
 // `lineage watch`: a campaign's progress in the terminal until it ends — one row per finished
 // trial (TrialFeed) and budget bars from the workflow's status query. On a terminal the bars are
 // redrawn in place; piped, each change is one plain line, so logs and tests can read it.
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { Store } from '../store/db.js';
 import type { CampaignStatus } from '../types.js';
 import { totals } from '../report/trajectory.js';
@@ -84,7 +84,9 @@ export async function watchCampaign(client: Client, store: Store, o: WatchOption
 export async function runWatch(campaignId: string, intervalMs: number): Promise<number> {
   const [store, client] = await Promise.all([Store.connect(), temporalClient()]);
   try {
-    const end = await watchCampaign(client, store, { campaignId, intervalMs });
+    const end = await watchCampaign(client, store, { campaignId, intervalMs }).catch((err: unknown) => {
+      throw err instanceof WorkflowNotFoundError ? new Error(`lineage watch: no campaign workflow "${campaignId}" in Temporal (namespace ${client.options.namespace})`) : err;
+    });
     const doc = await store.campaigns.findOne({ _id: campaignId });
     const best = doc?.best ? `best ${doc.metric.name} ${doc.best.score} (trial #${doc.best.index})` : 'no best';
     console.log(`campaign ${campaignId} ${end.toLowerCase()}: ${best}`);
