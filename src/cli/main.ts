@@ -129,6 +129,45 @@ for (const [name, what] of [
     });
 }
 
+program
+  .command('report <campaignId>')
+  .description('write one self-contained HTML report of a campaign: scores, lineage tree, labels, keep chain, cost')
+  .option('--out <path>', 'HTML file to write (default: lineage-report-<campaignId>.html)')
+  .action(async (id: string, o) => {
+    const { runReport } = await import('./report.js');
+    await runReport(id, o.out ?? `lineage-report-${id}.html`);
+  });
+
+program
+  .command('export <campaignId>')
+  .description("write trials.jsonl and the paper's blackboard results.tsv and tree.tsv")
+  .option('--out <dir>', 'folder to write (default: lineage-export-<campaignId>)')
+  .action(async (id: string, o) => {
+    const { runExport } = await import('./export.js');
+    await runExport(id, o.out ?? `lineage-export-${id}`);
+  });
+
+program
+  .command('import <resultsTsv>')
+  .description("read a blackboard results.tsv (the paper's runs, or a lineage export) into MongoDB as a campaign")
+  .requiredOption('--campaign <id>', 'campaign id to create')
+  .requiredOption('--task <name>', 'task name recorded on the campaign')
+  .option('--metric <name>', 'score column (default: the column after status)')
+  .option('--direction <dir>', 'minimize or maximize (default: the task\'s, when tasks/<name> exists)')
+  .action(async (file: string, o) => {
+    const { runImport } = await import('./import.js');
+    await runImport(file, { campaignId: o.campaign, task: o.task, metric: o.metric, direction: o.direction });
+  });
+
+program
+  .command('watch <campaignId>')
+  .description('follow a campaign until it ends: trial rows and budget bars')
+  .option('--interval <ms>', 'poll interval', int, 1000)
+  .action(async (id: string, o) => {
+    const { runWatch } = await import('./watch.js');
+    process.exitCode = await runWatch(id, o.interval);
+  });
+
 program.parseAsync().catch((err: unknown) => {
   const message = err instanceof Error ? err.message : String(err);
   console.error(message.startsWith('lineage') ? message : `lineage: ${message}`);

@@ -18,6 +18,8 @@ export interface CampaignDoc {
   baseline: { score: number | null; label: Label; spread: number | null } | null;
   /** The meta analyst's key-insights note, refreshed every few finished trials. */
   insights?: { text: string; afterTrials: number; updatedAt: string; trialId: string };
+  /** Set by `lineage import`: the results.tsv this campaign was read from (no workflow ran it). */
+  importedFrom?: string;
 }
 
 export interface TrialDoc extends TrialRecord {

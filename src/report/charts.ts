@@ -1,0 +1,205 @@
+// The report's charts, drawn to SVG in Node with Vega (vega-lite compiles the plain charts; the
+// lineage tree needs Vega's own stratify/tree layout). The page then needs no JavaScript.
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import { LABELS } from '../types.js';
+import type { TrialDoc } from '../store/db.js';
+import type { CampaignDoc } from '../store/db.js';
+import { bestSoFar, gpuSeconds } from './trajectory.js';
+
+const PALETTE = ['#4c78a8', '#f58518', '#54a24b', '#e45756', '#72b7b2', '#b279a2', '#ff9da6', '#9d755d', '#eeca3b', '#bab0ac'];
+// Thirteen filled markers, one per label (vega's own eight plus star, hexagon, X and two bars).
+const SHAPES = [
+  'circle', 'square', 'cross', 'diamond', 'triangle-up', 'triangle-down', 'triangle-right', 'triangle-left',
+  'M0,-1L0.24,-0.31L0.95,-0.31L0.38,0.12L0.59,0.81L0,0.4L-0.59,0.81L-0.38,0.12L-0.95,-0.31L-0.24,-0.31Z',
+  'M0,-1L0.87,-0.5L0.87,0.5L0,1L-0.87,0.5L-0.87,-0.5Z',
+  'M-1,-0.6L-0.6,-1L0,-0.4L0.6,-1L1,-0.6L0.4,0L1,0.6L0.6,1L0,0.4L-0.6,1L-1,0.6L-0.4,0Z',
+  'M-1,-0.35L1,-0.35L1,0.35L-1,0.35Z',
+  'M-0.35,-1L0.35,-1L0.35,1L-0.35,1Z',
+];
+
+/** One colour per specialist and one marker per label, the same in every chart. */
+export interface Encodings {
+  specialists: string[];
+}
+
+export function encodings(trials: TrialDoc[]): Encodings {
+  return { specialists: [...new Set(trials.map((t) => t.specialist))].sort() };
+}
+
+const colorScale = (e: Encodings) => ({ domain: e.specialists, range: e.specialists.map((_, i) => PALETTE[i % PALETTE.length]!) });
+const shapeScale = { domain: [...LABELS], range: SHAPES };
+
+async function toSvg(spec: vega.Spec): Promise<string> {
+  const view = new vega.View(vega.parse(spec), { renderer: 'none' });
+  const svg = await view.toSVG();
+  view.finalize();
+  return svg;
+}
+
+const vl = (spec: TopLevelSpec) => toSvg(compile(spec).spec);
+
+/** Every trial's score by index (scored trials above, unscored ones in a strip below) and the best-so-far line. */
+export function scoreChart(campaign: CampaignDoc, trials: TrialDoc[], e: Encodings): Promise<string> {
+  const best = bestSoFar(trials, campaign.metric.direction);
+  const rows = trials.map((t, i) => ({ index: t.index, specialist: t.specialist, label: t.label, score: t.score, best: best[i], hypothesis: t.hypothesis }));
+  const width = Math.min(1400, Math.max(600, trials.length * 3));
+  const x = { field: 'index', type: 'quantitative' as const, title: 'trial', axis: { tickMinStep: 1, format: 'd' }, scale: { domain: [0, Math.max(1, trials.at(-1)?.index ?? 1)] } };
+  const size = trials.length > 500 ? 18 : 50;
+  return vl({
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    data: { values: rows },
+    vconcat: [
+      {
+        width,
+        height: 320,
+        title: `${campaign.metric.name} by trial (${campaign.metric.direction === 'minimize' ? 'lower' : 'higher'} is better)`,
+        layer: [
+          {
+            transform: [{ filter: 'datum.score !== null' }],
+            mark: { type: 'point', filled: true, opacity: 0.75, size },
+            encoding: {
+              x,
+              y: { field: 'score', type: 'quantitative', title: campaign.metric.name, scale: { zero: false } },
+              color: { field: 'specialist', type: 'nominal', scale: colorScale(e), title: 'specialist' },
+              shape: { field: 'label', type: 'nominal', scale: shapeScale, title: 'label' },
+            },
+          },
+          {
+            transform: [{ filter: 'datum.best !== null' }],
+            mark: { type: 'line', interpolate: 'step-after', color: '#222', strokeWidth: 1.5 },
+            encoding: { x, y: { field: 'best', type: 'quantitative' } },
+          },
+        ],
+      },
+      {
+        width,
+        height: 24 * Math.max(1, new Set(trials.filter((t) => t.score === null).map((t) => t.label)).size),
+        title: 'trials without a score',
+        transform: [{ filter: 'datum.score === null' }],
+        mark: { type: 'point', filled: true, opacity: 0.8, size },
+        encoding: {
+          x,
+          y: { field: 'label', type: 'nominal', title: null },
+          color: { field: 'specialist', type: 'nominal', scale: colorScale(e), title: 'specialist' },
+          shape: { field: 'label', type: 'nominal', scale: shapeScale, title: 'label' },
+        },
+      },
+    ],
+    resolve: { scale: { color: 'shared', shape: 'shared' } },
+  });
+}
+
+/** Label counts per specialist, stacked. */
+export function labelChart(trials: TrialDoc[], e: Encodings): Promise<string> {
+  return vl({
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    data: { values: trials.map((t) => ({ specialist: t.specialist, label: t.label })) },
+    width: 520,
+    height: { step: 26 },
+    title: 'labels per specialist',
+    mark: 'bar',
+    encoding: {
+      y: { field: 'specialist', type: 'nominal', sort: e.specialists, title: null },
+      x: { aggregate: 'count', type: 'quantitative', title: 'trials', axis: { tickMinStep: 1, format: 'd' } },
+      color: { field: 'label', type: 'nominal', scale: { domain: [...LABELS], scheme: 'tableau20' }, title: 'label' },
+      order: { field: 'label' },
+    },
+  });
+}
+
+/** Cumulative GPU hours and dollars over the trial index. */
+export function costChart(trials: TrialDoc[]): Promise<string> {
+  let gpu = 0;
+  let dollars = 0;
+  const rows = trials.flatMap((t) => {
+    gpu += gpuSeconds(t) / 3600;
+    dollars += t.usage?.dollars ?? 0;
+    return [
+      { index: t.index, what: 'GPU hours', value: gpu },
+      { index: t.index, what: 'dollars', value: dollars },
+    ];
+  });
+  return vl({
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    data: { values: rows },
+    facet: { column: { field: 'what', type: 'nominal', title: null } },
+    spec: {
+      width: 360,
+      height: 180,
+      mark: { type: 'line', interpolate: 'step-after' },
+      encoding: { x: { field: 'index', type: 'quantitative', title: 'trial', axis: { tickMinStep: 1, format: 'd' } }, y: { field: 'value', type: 'quantitative', title: 'cumulative' } },
+    },
+    resolve: { scale: { y: 'independent' } },
+  });
+}
+
+/** The lineage tree, depth left to right; the keep chain to the best trial drawn heavy. */
+export function treeChart(trials: TrialDoc[], parents: Map<number, number | null>, chain: Set<number>, e: Encodings): Promise<string> {
+  const nodes = trials.map((t) => ({ id: t.index, parent: parents.get(t.index) ?? null, specialist: t.specialist, label: t.label, kept: chain.has(t.index) }));
+  const leaves = nodes.length - new Set(nodes.map((n) => n.parent)).size + 1;
+  const height = Math.min(6000, Math.max(240, leaves * (nodes.length > 1000 ? 3 : 9)));
+  const width = Math.min(1400, Math.max(500, chain.size * 60));
+  const spec: vega.Spec = {
+    $schema: 'https://vega.github.io/schema/vega/v5.json',
+    width,
+    height,
+    padding: 10,
+    title: { text: 'lineage tree (keep chain in red)', anchor: 'start' },
+    data: [
+      {
+        name: 'tree',
+        values: nodes,
+        transform: [
+          { type: 'stratify', key: 'id', parentKey: 'parent' },
+          { type: 'tree', method: 'tidy', size: [{ signal: 'height' }, { signal: 'width' }], separation: false, as: ['y', 'x', 'depth', 'children'] },
+        ],
+      },
+      { name: 'links', source: 'tree', transform: [{ type: 'treelinks' }, { type: 'linkpath', orient: 'horizontal', shape: 'diagonal' }] },
+    ],
+    scales: [{ name: 'color', type: 'ordinal', ...colorScale(e) }],
+    legends: [{ fill: 'color', title: 'specialist', orient: 'top-left' }],
+    marks: [
+      {
+        type: 'path',
+        from: { data: 'links' },
+        encode: {
+          update: {
+            path: { field: 'path' },
+            stroke: { signal: "datum.target.kept ? '#d62728' : '#c8c8c8'" },
+            strokeWidth: { signal: 'datum.target.kept ? 3 : 0.8' },
+          },
+        },
+      },
+      {
+        type: 'symbol',
+        from: { data: 'tree' },
+        encode: {
+          update: {
+            x: { field: 'x' },
+            y: { field: 'y' },
+            fill: { scale: 'color', field: 'specialist' },
+            size: { signal: `datum.kept ? 120 : ${nodes.length > 1000 ? 10 : 40}` },
+            stroke: { signal: "datum.kept ? '#d62728' : null" },
+            strokeWidth: { value: 2 },
+          },
+        },
+      },
+      {
+        type: 'text',
+        from: { data: 'tree' },
+        encode: {
+          update: {
+            x: { field: 'x' },
+            y: { field: 'y' },
+            dy: { value: -10 },
+            align: { value: 'center' },
+            fontSize: { value: 10 },
+            text: { signal: "datum.kept ? '#' + datum.id : ''" },
+          },
+        },
+      },
+    ],
+  };
+  return toSvg(spec);
+}

@@ -1,0 +1,102 @@
+// A campaign's trajectory as read from MongoDB, and the lineage facts the report and the
+// export both derive from it: each trial's parent, the keep chain, best-so-far, GPU time.
+import type { CampaignDoc, Store, TrialDoc } from '../store/db.js';
+
+export interface Trajectory {
+  campaign: CampaignDoc;
+  /** Sorted by trial index. */
+  trials: TrialDoc[];
+}
+
+export async function loadTrajectory(store: Store, campaignId: string): Promise<Trajectory> {
+  const campaign = await store.campaigns.findOne({ _id: campaignId });
+  if (!campaign) throw new Error(`lineage: no campaign "${campaignId}" in MongoDB database ${store.db.databaseName}`);
+  const trials = await store.trials.find({ campaignId }).sort({ index: 1 }).toArray();
+  return { campaign, trials };
+}
+
+/** Seconds a trial held a GPU slot: its train and evaluate stages (every repeat). */
+export function gpuSeconds(t: Pick<TrialDoc, 'stages'>): number {
+  return (t.stages ?? []).reduce((s, x) => (x.stage === 'train' || x.stage === 'evaluate' ? s + x.seconds : s), 0);
+}
+
+export function stageSeconds(t: TrialDoc, stage: string): number | null {
+  const xs = (t.stages ?? []).filter((x) => x.stage === stage);
+  return xs.length ? xs.reduce((s, x) => s + x.seconds, 0) : null;
+}
+
+export const better = (direction: CampaignDoc['metric']['direction'], a: number, b: number) => (direction === 'minimize' ? a < b : a > b);
+
+/**
+ * Parent trial index of every trial: the earliest earlier trial whose commit is this trial's
+ * parentSha. The first trial (the baseline) has none; a trial whose parent commit no trial
+ * produced (an imported run with gaps) hangs under the baseline so the lineage stays one tree.
+ */
+export function parentIndexes(trials: TrialDoc[]): Map<number, number | null> {
+  const bySha = new Map<string, number>();
+  const parents = new Map<number, number | null>();
+  const root = trials[0]?.index ?? null;
+  for (const t of trials) {
+    const p = t.parentSha ? bySha.get(t.parentSha) : undefined;
+    parents.set(t.index, t.index === root ? null : p ?? root);
+    if (t.sha && !bySha.has(t.sha)) bySha.set(t.sha, t.index);
+  }
+  return parents;
+}
+
+/** Trials in preorder (children by index), so every subtree is contiguous. */
+export function preorder(trials: TrialDoc[], parents = parentIndexes(trials)): TrialDoc[] {
+  const children = new Map<number | null, TrialDoc[]>();
+  for (const t of trials) {
+    const p = parents.get(t.index) ?? null;
+    if (!children.has(p)) children.set(p, []);
+    children.get(p)!.push(t);
+  }
+  const out: TrialDoc[] = [];
+  // Iterative: a 10,000-trial keep chain is 10,000 deep.
+  const stack = [...(children.get(null) ?? [])].reverse();
+  while (stack.length) {
+    const t = stack.pop()!;
+    out.push(t);
+    stack.push(...[...(children.get(t.index) ?? [])].reverse());
+  }
+  return out;
+}
+
+/** The campaign best after each trial (by index): it moves only on kept, scored trials. */
+export function bestSoFar(trials: TrialDoc[], direction: CampaignDoc['metric']['direction']): (number | null)[] {
+  let best: number | null = null;
+  return trials.map((t) => {
+    if (t.keep && t.score !== null && (best === null || better(direction, t.score, best))) best = t.score;
+    return best;
+  });
+}
+
+/** The best kept trial, and the kept trials from the baseline down to it. */
+export function keepChain(trials: TrialDoc[], direction: CampaignDoc['metric']['direction'], parents = parentIndexes(trials)): TrialDoc[] {
+  const byIndex = new Map(trials.map((t) => [t.index, t]));
+  let best: TrialDoc | undefined;
+  for (const t of trials) if (t.keep && t.score !== null && (!best || better(direction, t.score, best.score!))) best = t;
+  const chain: TrialDoc[] = [];
+  for (let t = best; t; t = byIndex.get(parents.get(t.index) ?? -1)) chain.push(t);
+  return chain.reverse();
+}
+
+export interface Totals {
+  trials: number;
+  inputTokens: number;
+  outputTokens: number;
+  dollars: number;
+  gpuSeconds: number;
+}
+
+export function totals(trials: Pick<TrialDoc, 'stages' | 'usage'>[]): Totals {
+  const sum: Totals = { trials: trials.length, inputTokens: 0, outputTokens: 0, dollars: 0, gpuSeconds: 0 };
+  for (const t of trials) {
+    sum.inputTokens += t.usage?.inputTokens ?? 0;
+    sum.outputTokens += t.usage?.outputTokens ?? 0;
+    sum.dollars += t.usage?.dollars ?? 0;
+    sum.gpuSeconds += gpuSeconds(t);
+  }
+  return sum;
+}
