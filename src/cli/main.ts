@@ -2,17 +2,34 @@
 // The `lineage` command. Every subcommand talks to Temporal and MongoDB through
 // TEMPORAL_ADDRESS and MONGODB_URI (defaults: the local services `lineage services` starts).
 import { Command, InvalidArgumentError } from 'commander';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
 import path from 'node:path';
 import { CONTROL_QUEUE } from '../ids.js';
 import { lineageHome } from '../config.js';
-import type { CampaignInput, CampaignStatus } from '../types.js';
+import type { Budget, BudgetChange, CampaignInput, CampaignStatus } from '../types.js';
 import { temporalClient } from './client.js';
+import { formatStatus } from './statusView.js';
 
 const int = (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('a whole number');
   return n;
 };
+
+const amount = (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('a number >= 0');
+  return n;
+};
+
+/** An update the workflow's validator refused: print its reason, exit 1. */
+function refused(err: unknown): never {
+  if (err instanceof WorkflowUpdateFailedError) {
+    console.error(`refused: ${err.cause instanceof Error ? err.cause.message : err.message}`);
+    process.exit(1);
+  }
+  throw err;
+}
 
 const program = new Command('lineage').description('Durable auto-research campaigns on Temporal').showHelpAfterError();
 
@@ -80,11 +97,67 @@ program
 
 program
   .command('status <campaignId>')
-  .description('query a campaign: in-flight trials, best, counts by label')
-  .action(async (id: string) => {
+  .description('query a campaign: in-flight trials and their stages, best, budget used and left, counts by label')
+  .option('--json', 'print the status query result as JSON')
+  .action(async (id: string, o: { json?: boolean }) => {
     const client = await temporalClient();
     const s: CampaignStatus = await client.workflow.getHandle(id).query('status');
-    console.log(JSON.stringify(s, null, 2));
+    console.log(o.json ? JSON.stringify(s, null, 2) : formatStatus(s));
+  });
+
+program
+  .command('budget <campaignId>')
+  .description('change a running campaign\'s budget (the setBudget update); a limit below what is spent is refused')
+  .option('--trials <n>', 'trials after the baseline', int)
+  .option('--gpu-hours <h>', 'train + evaluate hours', amount)
+  .option('--dollars <d>', 'proposer dollars', amount)
+  .option('--deadline <iso>', 'ISO time after which no trial starts')
+  .action(async (id: string, o: { trials?: number; gpuHours?: number; dollars?: number; deadline?: string }) => {
+    const change: BudgetChange = {
+      ...(o.trials !== undefined ? { trials: o.trials } : {}),
+      ...(o.gpuHours !== undefined ? { gpuHours: o.gpuHours } : {}),
+      ...(o.dollars !== undefined ? { dollars: o.dollars } : {}),
+      ...(o.deadline !== undefined ? { deadline: o.deadline } : {}),
+    };
+    if (!Object.keys(change).length) throw new Error('lineage budget: give at least one of --trials, --gpu-hours, --dollars, --deadline');
+    const client = await temporalClient();
+    const budget: Budget = await client.workflow.getHandle(id).executeUpdate<Budget, [BudgetChange]>('setBudget', { args: [change] }).catch(refused);
+    console.log(`budget of ${id}: ${JSON.stringify(budget)}`);
+  });
+
+program
+  .command('parallelism <campaignId> <n>')
+  .description('change how many trials a running campaign keeps in flight (the setParallelism update), 1-64')
+  .action(async (id: string, n: string) => {
+    const client = await temporalClient();
+    const accepted: number = await client.workflow.getHandle(id).executeUpdate<number, [number]>('setParallelism', { args: [Number(n)] }).catch(refused);
+    console.log(`parallelism of ${id}: ${accepted}`);
+  });
+
+program
+  .command('replay [workflowId]')
+  .description('replay a workflow\'s recorded history (every run of a campaign, or a trial) against the current workflow code; exit 1 on nondeterminism')
+  .option('--save <dir>', 'also write each fetched run\'s history as JSON into this folder (e.g. test/fixtures/histories)')
+  .option('--file <path...>', 'replay saved history files instead of fetching one from Temporal')
+  .action(async (id: string | undefined, o: { save?: string; file?: string[] }) => {
+    const { fetchRuns, replayRuns, runFromJson, runToJson } = await import('../replay.js');
+    const { mkdirSync, readFileSync, writeFileSync } = await import('node:fs');
+    if (!id === !o.file) throw new Error('lineage replay: give a workflow id or --file, not both');
+    const runs = id ? await fetchRuns(await temporalClient(), id) : o.file!.map((f) => runFromJson(readFileSync(f, 'utf8')));
+    if (o.save && id) {
+      mkdirSync(o.save, { recursive: true });
+      runs.forEach((run, i) => writeFileSync(path.join(o.save!, `${id}${runs.length > 1 ? `.run${i + 1}` : ''}.json`), runToJson(run)));
+    }
+    let failed = 0;
+    for (const r of await replayRuns(runs)) {
+      if (r.error) failed++;
+      console.log(r.error ? `FAIL ${r.workflowId} run ${r.runId}: ${r.error}` : `ok   ${r.workflowId} run ${r.runId}`);
+    }
+    if (failed) {
+      console.error(`${failed} of ${runs.length} run(s) do not replay against the current workflow code`);
+      process.exit(1);
+    }
+    console.log(`${runs.length} run(s) replay against the current workflow code`);
   });
 
 for (const [name, what] of [
