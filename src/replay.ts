@@ -1,12 +1,12 @@
 // Replays a workflow's recorded histories (every run of a campaign that continued as new)
 // against the current workflow code: a nondeterministic change to workflows/ shows up here.
 import type { Client } from '@temporalio/client';
-import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { Worker } from '@temporalio/worker';
-import type { temporal } from '@temporalio/proto';
-import { workflowBundle } from './workerHost.js';
+import proto from '@temporalio/proto';
+import { installRuntime, workflowBundle } from './workerHost.js';
 
-type History = temporal.api.history.v1.IHistory;
+type History = proto.temporal.api.history.v1.IHistory;
+const HistoryMessage = proto.temporal.api.history.v1.History;
 
 export interface RecordedRun {
   workflowId: string;
@@ -35,6 +35,7 @@ export async function fetchRuns(client: Client, workflowId: string): Promise<Rec
 }
 
 export async function replayRuns(runs: RecordedRun[]): Promise<ReplayOutcome[]> {
+  installRuntime(); // worker logs at WARN, like every Lineage worker
   const outcomes: ReplayOutcome[] = [];
   const results = Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, runs.map((r) => ({ workflowId: r.workflowId, history: r.history })));
   let i = 0;
@@ -46,12 +47,19 @@ export async function replayRuns(runs: RecordedRun[]): Promise<ReplayOutcome[]> 
   return outcomes;
 }
 
-/** A recorded run as JSON (the Temporal CLI's `workflow show --output json` form), for fixtures. */
+// Fixtures are protobuf's own object form (enums by name, bytes in base64, 64-bit numbers as
+// strings). The SDK's historyToJSON is not used: in SDK 1.24 it needs protobufjs 8 types while
+// the proto package is built on protobufjs 7, and it throws "type must be a Type".
+const OBJECT_FORM = { longs: String, enums: String, bytes: String, defaults: false } as const;
+
+/** A recorded run as JSON, for fixtures and `lineage replay --file`. */
 export function runToJson(run: RecordedRun): string {
-  return JSON.stringify({ workflowId: run.workflowId, runId: run.runId, history: JSON.parse(historyToJSON(run.history as never)) }, null, 1);
+  const history = HistoryMessage.toObject(HistoryMessage.fromObject(run.history as Record<string, unknown>), OBJECT_FORM);
+  return JSON.stringify({ workflowId: run.workflowId, runId: run.runId, history }, null, 1);
 }
 
 export function runFromJson(text: string): RecordedRun {
-  const o = JSON.parse(text) as { workflowId: string; runId: string; history: unknown };
-  return { workflowId: o.workflowId, runId: o.runId, history: historyFromJSON(o.history) };
+  const o = JSON.parse(text) as { workflowId?: string; runId?: string; history?: { events?: unknown[] } };
+  if (!o.workflowId || !o.runId || !Array.isArray(o.history?.events)) throw new Error('not a recorded run: expected {workflowId, runId, history: {events: [...]}}');
+  return { workflowId: o.workflowId, runId: o.runId, history: HistoryMessage.fromObject(o.history) };
 }
