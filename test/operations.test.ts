@@ -4,7 +4,9 @@
 import assert from 'node:assert/strict';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { startHarness, startCampaign, knob, uniqueId, until, TOY_TASK, type Harness } from './support/harness.js';
-import { lineage } from './support/cli.js';
+import path from 'node:path';
+import { lineage, run } from './support/cli.js';
+import { repoRoot } from '../src/task/spec.js';
 import type { Budget, CampaignInput, CampaignResult, CampaignStatus } from '../src/types.js';
 
 const SLOW = knob('opt', 'SLEEP_S = 0.1  # stands for training time', 'SLEEP_S = 3  # stands for training time', 'train slowly');
@@ -87,6 +89,18 @@ describe('operating a campaign', function () {
     const cliBudget = await lineage('budget', campaignId, '--trials', String(spent + 1), '--gpu-hours', '5');
     assert.equal(cliBudget.code, 0, cliBudget.stderr);
     assert.equal(cliBudget.stdout.trim(), `budget of ${campaignId}: {"trials":${spent + 1},"gpuHours":5,"dollars":3}`);
+    // And with the Temporal CLI, as the README shows.
+    const temporalCli = (...args: string[]) => run(path.join(repoRoot(), '.lineage/bin/temporal'), ['workflow', ...args, '--address', process.env.TEMPORAL_ADDRESS!]);
+    const tRefused = await temporalCli('update', 'execute', '--workflow-id', campaignId, '--name', 'setBudget', '--input', '{"trials":0}');
+    assert.notEqual(tRefused.code, 0);
+    assert.match(tRefused.stdout + tRefused.stderr, /budget refused: trials: 0 is below the \d trials already started/);
+    const tAccepted = await temporalCli('update', 'execute', '--workflow-id', campaignId, '--name', 'setBudget', '--input', `{"trials":${spent + 2}}`);
+    assert.equal(tAccepted.code, 0, tAccepted.stderr);
+    assert.match(tAccepted.stdout, new RegExp(`Result +map\\[.*\\btrials:${spent + 2}\\]`));
+    const tQuery = await temporalCli('query', '--workflow-id', campaignId, '--type', 'status', '--output', 'json');
+    assert.equal(tQuery.code, 0, tQuery.stderr);
+    assert.equal(JSON.parse(tQuery.stdout).queryResult[0].budget.trials, spent + 2);
+
     const accepted: Budget = await handle.executeUpdate('setBudget', { args: [{ trials: spent, dollars: 1 }] });
     assert.deepEqual(accepted, { trials: spent, gpuHours: 5, dollars: 1 });
     const result: CampaignResult = await handle.result();
@@ -135,15 +149,21 @@ describe('operating a campaign', function () {
 
   it('stops once the GPU-hour budget or the dollar cap is spent', async () => {
     const gpu = await start({ campaignId: uniqueId('gpu-hours'), budget: { trials: 10, gpuHours: 0.0001 } });
-    const dollars = await start({ campaignId: uniqueId('dollars'), budget: { trials: 10, dollars: 0 } });
+    const dollarsId = uniqueId('dollars');
+    const cli = lineage('start', '--task', TOY_TASK, '--id', dollarsId, '--trials', '10', '--parallelism', '1', '--dollars', '0', '--plateau-trials', '3', '--bandit', '--trials-per-run', '4', '--wait');
     const g: CampaignResult = await gpu.result();
     assert.match(g.note, /^GPU-hour budget of 0\.0001 spent \([\d.]+ h used\)$/);
     assert.ok(g.status.used.gpuHours >= 0.0001);
     assert.ok(g.trials[0]!.gpuSeconds > 0);
     // The offline proposer costs $0, so a $0 cap is what a real campaign here can exhaust; the
     // cap's arithmetic on non-zero dollars is covered by test/unit/campaignRules.test.ts.
-    const d: CampaignResult = await dollars.result();
+    const started = await cli;
+    assert.equal(started.code, 0, started.stderr);
+    assert.match(started.stdout, /^dollar budget of \$0 spent \(\$0 used\)$/m);
+    assert.match(started.stdout, /^run 1 · parallelism 1 · specialists by bandit · next trial #1$/m, 'no proposal was made');
+    const d: CampaignResult = await h.client.workflow.getHandle(dollarsId).result();
     assert.equal(d.note, 'dollar budget of $0 spent ($0 used)');
-    assert.equal(d.status.started, 1, 'no proposal was made');
+    assert.deepEqual(d.status.budget, { trials: 10, dollars: 0 });
+    assert.deepEqual(d.status.plateau, { trials: 3 });
   });
 });

@@ -6,7 +6,7 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import path from 'node:path';
 import { CONTROL_QUEUE } from '../ids.js';
 import { lineageHome } from '../config.js';
-import type { Budget, BudgetChange, CampaignInput, CampaignStatus } from '../types.js';
+import type { Budget, BudgetChange, CampaignInput, CampaignResult, CampaignStatus } from '../types.js';
 import { temporalClient } from './client.js';
 import { formatStatus } from './statusView.js';
 
@@ -21,6 +21,9 @@ const amount = (v: string) => {
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('a number >= 0');
   return n;
 };
+
+/** The object without its undefined fields (unset options stay out of workflow input). */
+const defined = <T extends object>(x: T) => Object.fromEntries(Object.entries(x).filter(([, v]) => v !== undefined)) as T;
 
 /** An update the workflow's validator refused: print its reason, exit 1. */
 function refused(err: unknown): never {
@@ -86,13 +89,35 @@ program
   .option('--trials <n>', 'trial budget (besides the baseline)', int, 8)
   .option('--parallelism <n>', 'trials in flight', int, 2)
   .option('--seed <n>', 'proposer seed', int, 1)
+  .option('--gpu-hours <h>', 'stop starting trials once train + evaluate took this many hours', amount)
+  .option('--dollars <d>', 'proposer dollar cap', amount)
+  .option('--deadline <iso>', 'ISO time after which no trial starts')
+  .option('--plateau-trials <n>', 'stop after this many finished trials without a keep', int)
+  .option('--plateau-hours <h>', 'stop after this many hours without a keep', amount)
+  .option('--bandit', 'choose specialists per slot with the bandit instead of round-robin')
+  .option('--trials-per-run <n>', 'trials per workflow run before continue-as-new', int)
   .option('--wait', 'wait for the campaign and print its result')
   .action(async (o) => {
     const client = await temporalClient();
-    const input: CampaignInput = { campaignId: o.id, task: o.task, preset: o.preset, budget: { trials: o.trials }, parallelism: o.parallelism, proposer: { kind: 'offline' }, seed: o.seed };
+    const plateau = defined({ trials: o.plateauTrials as number | undefined, hours: o.plateauHours as number | undefined });
+    const input: CampaignInput = defined({
+      campaignId: o.id,
+      task: o.task,
+      preset: o.preset,
+      budget: defined({ trials: o.trials, gpuHours: o.gpuHours, dollars: o.dollars, deadline: o.deadline }),
+      plateau: Object.keys(plateau).length ? plateau : undefined,
+      parallelism: o.parallelism,
+      proposer: { kind: 'offline' as const },
+      seed: o.seed,
+      specialistChoice: o.bandit ? ('bandit' as const) : undefined,
+      trialsPerRun: o.trialsPerRun,
+    });
     const handle = await client.workflow.start('campaign', { workflowId: o.id, taskQueue: CONTROL_QUEUE, args: [input] });
     console.log(`started campaign ${handle.workflowId}`);
-    if (o.wait) console.log(JSON.stringify((await handle.result()).status, null, 2));
+    if (o.wait) {
+      const result: CampaignResult = await handle.result();
+      console.log(`${formatStatus(result.status)}\n${result.note}`);
+    }
   });
 
 program
@@ -113,12 +138,7 @@ program
   .option('--dollars <d>', 'proposer dollars', amount)
   .option('--deadline <iso>', 'ISO time after which no trial starts')
   .action(async (id: string, o: { trials?: number; gpuHours?: number; dollars?: number; deadline?: string }) => {
-    const change: BudgetChange = {
-      ...(o.trials !== undefined ? { trials: o.trials } : {}),
-      ...(o.gpuHours !== undefined ? { gpuHours: o.gpuHours } : {}),
-      ...(o.dollars !== undefined ? { dollars: o.dollars } : {}),
-      ...(o.deadline !== undefined ? { deadline: o.deadline } : {}),
-    };
+    const change: BudgetChange = defined({ trials: o.trials, gpuHours: o.gpuHours, dollars: o.dollars, deadline: o.deadline });
     if (!Object.keys(change).length) throw new Error('lineage budget: give at least one of --trials, --gpu-hours, --dollars, --deadline');
     const client = await temporalClient();
     const budget: Budget = await client.workflow.getHandle(id).executeUpdate<Budget, [BudgetChange]>('setBudget', { args: [change] }).catch(refused);

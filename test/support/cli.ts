@@ -3,10 +3,14 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { repoRoot } from '../../src/task/spec.js';
 
-export function lineage(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+export function run(command: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [path.join(repoRoot(), 'dist/src/cli/main.js'), ...args], { env: process.env, timeout: 120_000 }, (err, stdout, stderr) => {
+    execFile(command, args, { env: process.env, timeout: 120_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
     });
   });
+}
+
+export function lineage(...args: string[]) {
+  return run(process.execPath, [path.join(repoRoot(), 'dist/src/cli/main.js'), ...args]);
 }
