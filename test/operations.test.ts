@@ -9,6 +9,8 @@ import { lineage, run } from './support/cli.js';
 import { repoRoot } from '../src/task/spec.js';
 import type { Budget, CampaignInput, CampaignResult, CampaignStatus } from '../src/types.js';
 
+/** `temporal workflow ...` against the test services. */
+const temporalCli = (...args: string[]) => run(path.join(repoRoot(), '.lineage/bin/temporal'), ['workflow', ...args, '--address', process.env.TEMPORAL_ADDRESS!]);
 const SLOW = knob('opt', 'SLEEP_S = 0.1  # stands for training time', 'SLEEP_S = 3  # stands for training time', 'train slowly');
 const worse = (x: string) => knob('opt', 'X = 3.0  # the parameter being tuned', `X = ${x}  # the parameter being tuned`, `X = ${x}`);
 
@@ -90,7 +92,6 @@ describe('operating a campaign', function () {
     assert.equal(cliBudget.code, 0, cliBudget.stderr);
     assert.equal(cliBudget.stdout.trim(), `budget of ${campaignId}: {"trials":${spent + 1},"gpuHours":5,"dollars":3}`);
     // And with the Temporal CLI, as the README shows.
-    const temporalCli = (...args: string[]) => run(path.join(repoRoot(), '.lineage/bin/temporal'), ['workflow', ...args, '--address', process.env.TEMPORAL_ADDRESS!]);
     const tRefused = await temporalCli('update', 'execute', '--workflow-id', campaignId, '--name', 'setBudget', '--input', '{"trials":0}');
     assert.notEqual(tRefused.code, 0);
     assert.match(tRefused.stdout + tRefused.stderr, /budget refused: trials: 0 is below the \d trials already started/);
@@ -130,8 +131,11 @@ describe('operating a campaign', function () {
 
   it('stops on a plateau of trials without a keep', async () => {
     const campaignId = uniqueId('plateau-trials');
-    const handle = await start({ campaignId, budget: { trials: 10 }, plateau: { trials: 2 }, proposer: { kind: 'replay', proposals: [worse('5.0'), worse('6.0'), worse('7.0')] } });
-    const result: CampaignResult = await handle.result();
+    // Started with the Temporal CLI, as the README shows.
+    const input: CampaignInput = { campaignId, task: TOY_TASK, budget: { trials: 10 }, plateau: { trials: 2 }, parallelism: 1, proposer: { kind: 'replay', proposals: [worse('5.0'), worse('6.0'), worse('7.0')] } };
+    const started = await temporalCli('start', '--type', 'campaign', '--task-queue', 'lineage-control', '--workflow-id', campaignId, '--input', JSON.stringify(input));
+    assert.equal(started.code, 0, started.stderr);
+    const result: CampaignResult = await h.client.workflow.getHandle(campaignId).result();
     assert.equal(result.note, 'plateau: no keep in the last 2 finished trials');
     assert.equal(result.status.started, 3);
     assert.deepEqual(result.status.counts, { keep: 1, discard: 2 });
