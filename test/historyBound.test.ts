@@ -10,7 +10,8 @@ import proto from '@temporalio/proto';
 import type { ControlActivities, SlotActivities } from '../activities/index.js';
 import { installRuntime, workflowBundle } from '../src/workerHost.js';
 import { repoRoot } from '../src/task/spec.js';
-import { CONTROL_QUEUE, GPU_QUEUE } from '../src/ids.js';
+import { CONTROL_QUEUE, GPU_QUEUE, trialId } from '../src/ids.js';
+import type { SlotRequest } from '../src/stages/trainAndEvaluate.js';
 import { SA } from '../src/searchAttributes.js';
 import { fetchRuns, replayRuns } from '../src/replay.js';
 import type { CampaignInput, CampaignResult, CampaignStatus, EvaluateResult, TrainResult, TrialInput, Verdict } from '../src/types.js';
@@ -41,8 +42,11 @@ const control: Pick<ControlActivities, 'setupCampaign' | 'propose' | 'apply' | '
   },
   async record() {},
 };
+/** Training of this trial waits for the promise: a test holds it in flight. */
+let trainingGate: { trialId: string; open: Promise<void> } | null = null;
 const slot: Pick<SlotActivities, 'train' | 'evaluate'> = {
-  async train(): Promise<TrainResult> {
+  async train(req: SlotRequest): Promise<TrainResult> {
+    if (trainingGate?.trialId === req.trialId) await trainingGate.open;
     return { ...run, slotQueue: GPU_QUEUE, host: 'stand-in', slot: '0', attempt: 1 };
   },
   async evaluate(): Promise<EvaluateResult> {
@@ -115,6 +119,31 @@ describe('long campaigns', function () {
     }
     const replayed = await replayRuns(finishedRuns);
     assert.deepEqual(replayed.map((r) => r.error ?? 'ok'), ['ok', 'ok', 'ok', 'ok']);
+  });
+
+  it('a pause that arrives while a run drains is carried into the next run', async () => {
+    let release!: () => void;
+    trainingGate = { trialId: trialId('paused', 2), open: new Promise((r) => (release = r)) };
+    const handle = await start({ campaignId: 'paused', budget: { trials: 1000 }, parallelism: 1, trialsPerRun: 1 });
+    const status = () => handle.query<CampaignStatus>('status');
+    // Run 2 started its one trial and now drains it before continuing as new.
+    await until('run 2 draining', async () => {
+      const s = await status();
+      return s.run === 2 && s.inFlight[0]?.stage === 'train';
+    });
+    await handle.signal('pause');
+    release();
+    const paused = await until('run 3, paused', async () => {
+      const s = await status();
+      return s.run === 3 && s.state === 'paused' ? s : null;
+    });
+    assert.deepEqual([paused.nextIndex, paused.finished, paused.inFlight.length], [3, 3, 0]);
+    await new Promise((r) => setTimeout(r, 1500));
+    const still = await status();
+    assert.deepEqual([still.run, still.nextIndex, still.state], [3, 3, 'paused'], 'nothing starts while paused');
+    await handle.signal('resume');
+    await until('trials after resume', async () => (await status()).nextIndex >= 5);
+    await handle.terminate('enough');
   });
 
   it('stops at the dollar cap across runs, with no proposal after it', async () => {
