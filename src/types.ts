@@ -89,16 +89,81 @@ export type ProposerConfig =
  */
 export type Roster = { kind: 'specialists' } | { kind: 'generalist' } | { kind: 'generic'; agents: number };
 
+/** Limits on one campaign; the campaign starts no trial once one is reached. */
+export interface Budget {
+  /** Trials after the baseline. */
+  trials: number;
+  /** Train + evaluate wall time of finished trials, in hours. */
+  gpuHours?: number;
+  /** Proposer (LLM) dollars of finished trials: no proposal is made once they are spent. */
+  dollars?: number;
+  /** ISO time after which no trial starts. */
+  deadline?: string;
+}
+
+/** Any subset of the budget, for the setBudget update. */
+export type BudgetChange = Partial<Budget>;
+
+/** The paper's plateau stop: no keep within this many finished trials, or this many hours. */
+export interface Plateau {
+  trials?: number;
+  hours?: number;
+}
+
+export type SpecialistChoice = 'round_robin' | 'bandit';
+
+/** What a campaign has used so far (finished trials, except `trials`, which counts started ones). */
+export interface Spent {
+  /** Trials started after the baseline. */
+  trials: number;
+  gpuSeconds: number;
+  dollars: number;
+}
+
+/** One finished trial as the bandit remembers it. */
+export interface SpecialistReward {
+  specialist: string;
+  reward: number;
+}
+
+/** State a campaign hands to its next run when it continues as new. */
+export interface CampaignCarry {
+  setup: CampaignSetup;
+  run: number;
+  /** The next trial's index (= trials started, baseline included). */
+  nextIndex: number;
+  finished: number;
+  baseline: number | null;
+  best: { index: number; score: number; sha: string } | null;
+  counts: Partial<Record<Label, number>>;
+  spent: Spent;
+  /** Workflow time (ISO) of the last keep, or of the baseline when nothing was kept yet. */
+  lastKeepAt: string;
+  trialsSinceKeep: number;
+  paused: boolean;
+  /** ISO time the campaign's first run started. */
+  startedAt: string;
+  /** The bandit's sliding window of recent rewards, oldest first. */
+  bandit: SpecialistReward[];
+}
+
 export interface CampaignInput {
   campaignId: string;
   task: string;
   preset?: string;
-  budget: { trials: number; dollars?: number };
+  budget: Budget;
+  plateau?: Plateau;
   parallelism: number;
   proposer: ProposerConfig;
   seed?: number;
   specialists?: string[];
   roster?: Roster;
+  /** How each slot picks its specialist: round_robin (default) or bandit. */
+  specialistChoice?: SpecialistChoice;
+  /** Trials per workflow run before the campaign continues as new (history stays bounded). */
+  trialsPerRun?: number;
+  /** Set by the campaign itself when it continues as new; never by a user. */
+  carried?: CampaignCarry;
 }
 
 export interface CampaignSetup {
@@ -236,21 +301,46 @@ export interface TrialRecord {
   finishedAt: string;
 }
 
+export interface InFlightTrial {
+  index: number;
+  specialist: string;
+  trialId: string;
+  /** The trial's current stage: starting, propose, apply, preflight, train, evaluate, judge, record. */
+  stage: string;
+  /** ISO workflow time the stage began. */
+  since: string;
+}
+
 export interface CampaignStatus {
   campaignId: string;
   task: string;
   state: 'setting_up' | 'running' | 'paused' | 'stopping' | 'finished';
-  budget: { trials: number };
+  budget: Budget;
+  plateau: Plateau | null;
+  parallelism: number;
+  specialistChoice: SpecialistChoice;
+  /** Trials started, baseline included. */
   started: number;
   finished: number;
-  inFlight: { index: number; specialist: string; trialId: string }[];
+  inFlight: InFlightTrial[];
   baseline: number | null;
   best: { index: number; score: number; sha: string } | null;
   counts: Partial<Record<Label, number>>;
+  used: { trials: number; gpuHours: number; dollars: number; hours: number };
+  /** null where the budget sets no limit. */
+  left: { trials: number; gpuHours: number | null; dollars: number | null; deadlineInS: number | null };
+  trialsSinceKeep: number;
+  lastKeepAt: string;
+  /** 1 for the first workflow run; +1 on each continue-as-new. */
+  run: number;
+  nextIndex: number;
+  /** Why the campaign stops (or stopped) starting trials; null while it runs. */
+  stoppedBy: string | null;
 }
 
 export interface CampaignResult {
   status: CampaignStatus;
+  /** Outcomes finished in the final workflow run (every trial unless the campaign continued as new; MongoDB has all). */
   trials: TrialOutcome[];
   note: string;
 }
@@ -264,4 +354,14 @@ export interface TrialOutcome {
   keep: boolean;
   sha: string | null;
   hypothesis: string;
+  /** Seconds of the train and evaluate stages (the GPU-hour budget counts these). */
+  gpuSeconds: number;
+  /** Proposer dollars (usage.dollars). */
+  dollars: number;
+}
+
+/** A trial tells its campaign each time it enters a stage, for the status query. */
+export interface TrialStage {
+  index: number;
+  stage: string;
 }

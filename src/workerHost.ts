@@ -22,7 +22,7 @@ const quietLogger = { log() {}, trace() {}, debug() {}, info() {}, warn: console
 
 let runtimeInstalled = false;
 /** Worker logs at WARN: trial rows, not worker state changes, are what a user reads. */
-function installRuntime(): void {
+export function installRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   const level = (process.env.LINEAGE_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN';

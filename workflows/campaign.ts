@@ -1,27 +1,31 @@
 // A campaign: one autonomous search on one task. It trains the baseline, then keeps
-// `parallelism` trials in flight until the trial budget is spent or it is stopped; each trial
-// is a child workflow. Orchestration only: every decision about a recipe happens in activities.
+// `parallelism` trials in flight until a stopping rule fires (budget, deadline, plateau, stop
+// signal); each trial is a child workflow. Every `trialsPerRun` trials it drains its children
+// and continues as new with its state carried, so a 10,000-trial campaign keeps a bounded
+// history. Orchestration only: every decision about a recipe happens in activities.
 import {
   ActivityFailure,
   ApplicationFailure,
+  allHandlersFinished,
   condition,
-  defineQuery,
-  defineSignal,
+  continueAsNew,
   proxyActivities,
   setHandler,
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ControlActivities } from '../activities/index.js';
-import type { CampaignInput, CampaignResult, CampaignStatus, TrialInput, TrialOutcome } from '../src/types.js';
+import type { Budget, CampaignCarry, CampaignInput, CampaignResult, CampaignStatus, InFlightTrial, TrialInput, TrialOutcome } from '../src/types.js';
 import { CONTROL_QUEUE, trialId } from '../src/ids.js';
 import { SA } from '../src/searchAttributes.js';
+import { budgetChangeError, budgetFieldError, msUntilTimeRule, plateauFieldError, stopReason, type RuleState } from '../src/campaignRules.js';
+import { chooseByBandit, remember, roundRobin, trialReward } from '../src/specialistChoice.js';
+import { pauseSignal, resumeSignal, setBudgetUpdate, setParallelismUpdate, statusQuery, stopSignal, trialStageSignal } from './api.js';
 import { trial } from './trial.js';
 
-export const pauseSignal = defineSignal('pause');
-export const resumeSignal = defineSignal('resume');
-export const stopSignal = defineSignal('stop');
-export const statusQuery = defineQuery<CampaignStatus>('status');
+/** Trials per workflow run before continue-as-new (sooner when the server suggests it). */
+export const DEFAULT_TRIALS_PER_RUN = 200;
+const PROPOSER_KINDS = ['offline', 'replay', 'claude'];
 
 const control = proxyActivities<ControlActivities>({
   taskQueue: CONTROL_QUEUE,
@@ -29,53 +33,135 @@ const control = proxyActivities<ControlActivities>({
   retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes: ['TaskSpecError'] },
 });
 
+const parallelismError = (n: unknown, field = 'parallelism') =>
+  Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 64 ? null : `${field}: a whole number from 1 to 64`;
+
 /** Invalid input fails the campaign at once, naming the field. */
 export function validateCampaignInput(input: CampaignInput): void {
-  const bad = (field: string, rule: string) => {
-    throw ApplicationFailure.nonRetryable(`invalid campaign input: ${field}: ${rule}`, 'InvalidCampaignInput');
+  const bad = (problem: string): never => {
+    throw ApplicationFailure.nonRetryable(`invalid campaign input: ${problem}`, 'InvalidCampaignInput');
   };
-  if (!input || typeof input !== 'object') bad('(root)', 'must be an object');
-  if (typeof input.campaignId !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(input.campaignId)) bad('campaignId', 'letters, digits, . _ -');
-  if (typeof input.task !== 'string' || !input.task) bad('task', 'a task name under tasks/');
-  if (!input.budget || !Number.isInteger(input.budget.trials) || input.budget.trials < 0) bad('budget.trials', 'a whole number >= 0');
-  if (!Number.isInteger(input.parallelism) || input.parallelism < 1 || input.parallelism > 64) bad('parallelism', 'a whole number from 1 to 64');
-  if (!input.proposer || !['offline', 'replay', 'claude'].includes(input.proposer.kind)) bad('proposer.kind', 'one of offline, replay, claude');
-  if (input.proposer.kind === 'replay' && !Array.isArray(input.proposer.proposals)) bad('proposer.proposals', 'a list of proposals');
-  if (input.seed !== undefined && !Number.isInteger(input.seed)) bad('seed', 'a whole number');
+  if (!input || typeof input !== 'object') bad('(root): must be an object');
+  if (typeof input.campaignId !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(input.campaignId)) bad('campaignId: letters, digits, . _ -');
+  if (typeof input.task !== 'string' || !input.task) bad('task: a task name under tasks/');
+  if (!input.budget || typeof input.budget !== 'object') bad('budget: an object with trials (and optionally gpuHours, dollars, deadline)');
+  const budgetError = budgetFieldError(input.budget as unknown as Record<string, unknown>, 'budget.', true);
+  if (budgetError) bad(budgetError);
+  const pError = parallelismError(input.parallelism);
+  if (pError) bad(pError);
+  if (!input.proposer || !PROPOSER_KINDS.includes(input.proposer.kind)) bad(`proposer.kind: one of ${PROPOSER_KINDS.join(', ')}`);
+  if (input.proposer.kind === 'replay' && !Array.isArray(input.proposer.proposals)) bad('proposer.proposals: a list of proposals');
+  if (input.seed !== undefined && !Number.isInteger(input.seed)) bad('seed: a whole number');
+  if (input.plateau !== undefined) {
+    const e = plateauFieldError(input.plateau);
+    if (e) bad(e);
+  }
+  if (input.specialistChoice !== undefined && !['round_robin', 'bandit'].includes(input.specialistChoice)) bad('specialistChoice: round_robin or bandit');
+  if (input.trialsPerRun !== undefined && !(Number.isInteger(input.trialsPerRun) && input.trialsPerRun >= 1)) bad('trialsPerRun: a whole number >= 1');
   const r = input.roster;
-  if (r !== undefined && (!r || !['specialists', 'generalist', 'generic'].includes(r.kind))) bad('roster.kind', 'one of specialists, generalist, generic');
-  if (r?.kind === 'generic' && (!Number.isInteger(r.agents) || r.agents < 1 || r.agents > 64)) bad('roster.agents', 'a whole number from 1 to 64');
+  if (r !== undefined && (!r || !['specialists', 'generalist', 'generic'].includes(r.kind))) bad('roster.kind: one of specialists, generalist, generic');
+  if (r?.kind === 'generic' && (!Number.isInteger(r.agents) || r.agents < 1 || r.agents > 64)) bad('roster.agents: a whole number from 1 to 64');
 }
 
 export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   validateCampaignInput(input);
   const preset = input.preset ?? 'cpu';
-  const status: CampaignStatus = {
-    campaignId: input.campaignId,
-    task: input.task,
-    state: 'setting_up',
-    budget: { trials: input.budget.trials },
-    started: 0,
-    finished: 0,
-    inFlight: [],
-    baseline: null,
-    best: null,
-    counts: {},
-  };
-  const outcomes: TrialOutcome[] = [];
-  let paused = false;
+  const plateau = input.plateau ?? null;
+  const choice = input.specialistChoice ?? 'round_robin';
+  const trialsPerRun = input.trialsPerRun ?? DEFAULT_TRIALS_PER_RUN;
+  const nowIso = () => new Date().toISOString(); // workflow time
+  let budget: Budget = { ...input.budget };
+  let parallelism = input.parallelism;
+  let paused = input.carried?.paused ?? false;
   let stopping = false;
+  let setUp = Boolean(input.carried);
+  let finished = false;
+  let stoppedBy: string | null = null;
+  /** Bumped by setBudget, so an idle campaign re-arms its deadline timer. */
+  let budgetVersion = 0;
+  const c: Omit<CampaignCarry, 'setup' | 'paused'> = input.carried
+    ? { ...input.carried, spent: { ...input.carried.spent }, counts: { ...input.carried.counts } }
+    : { run: 1, nextIndex: 0, finished: 0, baseline: null, best: null, counts: {}, spent: { trials: 0, gpuSeconds: 0, dollars: 0 }, lastKeepAt: nowIso(), trialsSinceKeep: 0, startedAt: nowIso(), bandit: [] };
+  const inFlight: InFlightTrial[] = [];
+  const outcomes: TrialOutcome[] = [];
+
+  const rules = (): RuleState => ({ budget, plateau, spent: c.spent, now: Date.now(), lastKeepAt: Date.parse(c.lastKeepAt), trialsSinceKeep: c.trialsSinceKeep });
+  const status = (): CampaignStatus => {
+    const now = Date.now();
+    const gpuHours = c.spent.gpuSeconds / 3600;
+    return {
+      campaignId: input.campaignId,
+      task: input.task,
+      state: finished ? 'finished' : stopping || stoppedBy ? 'stopping' : paused ? 'paused' : setUp ? 'running' : 'setting_up',
+      budget,
+      plateau,
+      parallelism,
+      specialistChoice: choice,
+      started: c.nextIndex,
+      finished: c.finished,
+      inFlight: inFlight.map((t) => ({ ...t })),
+      baseline: c.baseline,
+      best: c.best,
+      counts: c.counts,
+      used: { trials: c.spent.trials, gpuHours, dollars: c.spent.dollars, hours: (now - Date.parse(c.startedAt)) / 3_600_000 },
+      left: {
+        trials: Math.max(0, budget.trials - c.spent.trials),
+        gpuHours: budget.gpuHours === undefined ? null : Math.max(0, budget.gpuHours - gpuHours),
+        dollars: budget.dollars === undefined ? null : Math.max(0, budget.dollars - c.spent.dollars),
+        deadlineInS: budget.deadline === undefined ? null : Math.max(0, (Date.parse(budget.deadline) - now) / 1000),
+      },
+      trialsSinceKeep: c.trialsSinceKeep,
+      lastKeepAt: c.lastKeepAt,
+      run: c.run,
+      nextIndex: c.nextIndex,
+      stoppedBy: stopping ? 'stopped by signal' : stoppedBy,
+    };
+  };
+
   setHandler(pauseSignal, () => void (paused = true));
   setHandler(resumeSignal, () => void (paused = false));
   setHandler(stopSignal, () => void (stopping = true));
-  setHandler(statusQuery, () => ({ ...status, state: status.state === 'finished' ? 'finished' : stopping ? 'stopping' : paused ? 'paused' : status.state }));
-
-  const setup = await control.setupCampaign(input, new Date().toISOString()).catch((err: unknown) => {
-    // Surface the reason (a bad task, an unknown specialist) as the campaign's own failure message.
-    const cause = err instanceof ActivityFailure && err.cause instanceof Error ? err.cause.message : String(err);
-    throw ApplicationFailure.nonRetryable(`campaign setup failed: ${cause}`, 'CampaignSetupFailed');
+  setHandler(trialStageSignal, ({ index, stage }) => {
+    const t = inFlight.find((x) => x.index === index);
+    if (t) Object.assign(t, { stage, since: nowIso() });
   });
-  status.state = 'running';
+  setHandler(
+    setBudgetUpdate,
+    (change) => {
+      budget = { ...budget, ...change };
+      budgetVersion++;
+      return budget;
+    },
+    {
+      validator: (change) => {
+        const refused = budgetChangeError(change, c.spent, Date.now());
+        if (refused) throw ApplicationFailure.nonRetryable(`budget refused: ${refused}`, 'BudgetRefused');
+      },
+    },
+  );
+  setHandler(
+    setParallelismUpdate,
+    (n) => {
+      parallelism = n;
+      return parallelism;
+    },
+    {
+      validator: (n) => {
+        const refused = parallelismError(n);
+        if (refused) throw ApplicationFailure.nonRetryable(`parallelism refused: ${refused}`, 'ParallelismRefused');
+      },
+    },
+  );
+  setHandler(statusQuery, status);
+
+  const setup =
+    input.carried?.setup ??
+    (await control.setupCampaign(input, nowIso()).catch((err: unknown) => {
+      // Surface the reason (a bad task, an unknown specialist) as the campaign's own failure message.
+      const cause = err instanceof ActivityFailure && err.cause instanceof Error ? err.cause.message : String(err);
+      throw ApplicationFailure.nonRetryable(`campaign setup failed: ${cause}`, 'CampaignSetupFailed');
+    }));
+  setUp = true;
 
   const trialInput = (index: number, specialist: string, parentSha: string): TrialInput => ({
     campaignId: input.campaignId,
@@ -88,63 +174,95 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     limits: setup.limits,
     proposer: input.proposer,
     roster: input.roster,
-    dollarCap: input.budget.dollars ?? null,
+    dollarCap: budget.dollars ?? null,
     seed: input.seed ?? 1,
-    startedAt: new Date().toISOString(),
+    startedAt: nowIso(),
   });
 
-  const launch = async (args: TrialInput) => {
-    const id = trialId(input.campaignId, args.index);
-    status.started++;
-    status.inFlight.push({ index: args.index, specialist: args.specialist, trialId: id });
+  const better = (a: number, b: number) => (setup.direction === 'minimize' ? a < b : a > b);
+  const settle = (o: TrialOutcome) => {
+    const i = inFlight.findIndex((t) => t.index === o.index);
+    if (i >= 0) inFlight.splice(i, 1);
+    c.finished++;
+    c.counts[o.label] = (c.counts[o.label] ?? 0) + 1;
+    c.spent.gpuSeconds += o.gpuSeconds;
+    c.spent.dollars += o.dollars;
+    outcomes.push(o);
+    const bestBefore = c.best?.score ?? null;
+    if (o.keep && o.score !== null && o.sha && (!c.best || better(o.score, c.best.score))) c.best = { index: o.index, score: o.score, sha: o.sha };
+    if (o.index === 0) c.baseline = o.score;
+    else c.bandit = remember(c.bandit, { specialist: o.specialist, reward: trialReward(o.keep, o.score, bestBefore, setup.direction) });
+    // The baseline counts as a keep for the plateau rule: its clock starts there.
+    if (o.keep || o.index === 0) {
+      c.trialsSinceKeep = 0;
+      c.lastKeepAt = nowIso();
+    } else c.trialsSinceKeep++;
+  };
+
+  const launch = async (index: number, specialist: string, parentSha: string) => {
+    const id = trialId(input.campaignId, index);
+    c.nextIndex = index + 1;
+    if (index > 0) c.spent.trials++;
+    inFlight.push({ index, specialist, trialId: id, stage: 'starting', since: nowIso() });
     const handle = await startChild(trial, {
       workflowId: id,
-      args: [args],
+      args: [trialInput(index, specialist, parentSha)],
       taskQueue: workflowInfo().taskQueue,
-      staticSummary: `trial ${args.index} · ${args.specialist}`,
+      staticSummary: `trial ${index} · ${specialist}`,
       typedSearchAttributes: [
         { key: SA.campaign, value: input.campaignId },
         { key: SA.task, value: input.task },
-        { key: SA.specialist, value: args.specialist },
-        { key: SA.trialIndex, value: args.index },
+        { key: SA.specialist, value: specialist },
+        { key: SA.trialIndex, value: index },
       ],
     });
-    void handle.result().then(
-      (outcome) => settle(args.index, outcome),
-      (err) => settle(args.index, { trialId: id, index: args.index, specialist: args.specialist, label: 'infra_error', score: null, keep: false, sha: null, hypothesis: String(err) }),
+    void handle.result().then(settle, (err) =>
+      settle({ trialId: id, index, specialist, label: 'infra_error', score: null, keep: false, sha: null, hypothesis: String(err), gpuSeconds: 0, dollars: 0 }),
     );
   };
 
-  const better = (a: number, b: number) => (setup.direction === 'minimize' ? a < b : a > b);
-  const settle = (index: number, o: TrialOutcome) => {
-    status.inFlight = status.inFlight.filter((t) => t.index !== index);
-    status.finished++;
-    status.counts[o.label] = (status.counts[o.label] ?? 0) + 1;
-    outcomes.push(o);
-    if (index === 0) status.baseline = o.score;
-    if (o.keep && o.score !== null && o.sha && (!status.best || better(o.score, status.best.score))) {
-      status.best = { index, score: o.score, sha: o.sha };
-    }
+  const finish = (note: string): CampaignResult => {
+    finished = true;
+    stoppedBy = note;
+    return { status: status(), trials: outcomes, note };
   };
 
-  // The baseline: the unedited recipe, trained and scored like any trial.
-  await launch(trialInput(0, 'baseline', setup.baselineSha));
-  await condition(() => status.finished >= 1);
-  if (!status.best) {
-    status.state = 'finished';
-    return { status, trials: outcomes, note: `baseline did not produce a legal score (${outcomes[0]?.label}); no trials run` };
+  if (!input.carried) {
+    // The baseline: the unedited recipe, trained and scored like any trial.
+    await launch(0, 'baseline', setup.baselineSha);
+    await condition(() => c.finished >= 1);
+    if (!c.best) return finish(`baseline did not produce a legal score (${outcomes[0]?.label}); no trials run`);
   }
 
-  let next = 1;
-  while (true) {
-    await condition(() => stopping || status.started > input.budget.trials || (!paused && status.inFlight.length < input.parallelism));
-    if (stopping || status.started > input.budget.trials) break;
-    const specialist = setup.specialists[(next - 1) % setup.specialists.length]!;
-    await launch(trialInput(next, specialist, status.best.sha));
-    next++;
+  let launchedThisRun = 0;
+  const rule = () => (stopping ? 'stopped by signal' : stopReason(rules()));
+  const runFull = () => launchedThisRun >= trialsPerRun || workflowInfo().continueAsNewSuggested;
+  const slotFree = () => !paused && inFlight.length < parallelism;
+  for (;;) {
+    stoppedBy = rule();
+    if (stoppedBy || runFull()) break;
+    if (slotFree()) {
+      const specialist =
+        choice === 'bandit'
+          ? chooseByBandit(setup.specialists, c.bandit, inFlight.map((t) => t.specialist))
+          : roundRobin(setup.specialists, c.nextIndex - 1);
+      await launch(c.nextIndex, specialist, c.best!.sha);
+      launchedThisRun++;
+      continue;
+    }
+    // Idle (paused, or every slot busy): wake for a finished trial, a signal or update, or a time rule.
+    const version = budgetVersion;
+    const ready = () => rule() !== null || slotFree() || budgetVersion !== version;
+    const wake = msUntilTimeRule(rules());
+    if (wake === null) await condition(ready);
+    else await condition(ready, wake);
   }
-  await condition(() => status.inFlight.length === 0);
-  status.state = 'finished';
-  const note = stopping ? 'stopped by signal' : `trial budget of ${input.budget.trials} spent`;
-  return { status, trials: outcomes, note };
+  // In-flight trials finish either way.
+  await condition(() => inFlight.length === 0);
+  stoppedBy = rule();
+  if (stoppedBy) return finish(stoppedBy);
+
+  // This run has had its share of trials: hand the state to a fresh run.
+  await condition(allHandlersFinished);
+  return continueAsNew<typeof campaign>({ ...input, budget, parallelism, carried: { ...c, setup, paused, run: c.run + 1 } });
 }

@@ -1,11 +1,12 @@
 // One trial: propose → apply → preflight → train → evaluate → judge → record.
 // Every way a recipe can fail ends as a labelled, recorded trial; only infrastructure retries.
-import { proxyActivities, workflowInfo, upsertSearchAttributes, upsertMemo, ActivityFailure, TimeoutFailure, ApplicationFailure } from '@temporalio/workflow';
+import { proxyActivities, workflowInfo, upsertSearchAttributes, upsertMemo, getExternalWorkflowHandle, ActivityFailure, TimeoutFailure, ApplicationFailure } from '@temporalio/workflow';
 import type { ControlActivities, SlotActivities } from '../activities/index.js';
 import type { SlotRequest } from '../src/stages/trainAndEvaluate.js';
 import type { EvaluateResult, Label, Proposal, StageTiming, TrainResult, TrialInput, TrialOutcome, TrialRecord, Usage, Verdict } from '../src/types.js';
 import { CONTROL_QUEUE, GPU_QUEUE } from '../src/ids.js';
 import { SA } from '../src/searchAttributes.js';
+import { trialStageSignal } from './api.js';
 
 const INFRA_RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 6, nonRetryableErrorTypes: ['TaskSpecError', 'EvaluatorMismatchError'] };
 
@@ -43,10 +44,24 @@ function isSlotLost(err: unknown): boolean {
   return err instanceof ActivityFailure && err.cause instanceof TimeoutFailure;
 }
 
+/** Seconds a trial held a slot: its train and evaluate stages. */
+export function slotSeconds(stages: StageTiming[]): number {
+  return stages.filter((s) => s.stage === 'train' || s.stage === 'evaluate').reduce((a, s) => a + s.seconds, 0);
+}
+
 export async function trial(input: TrialInput): Promise<TrialOutcome> {
-  const { workflowId } = workflowInfo();
+  const { workflowId, parent } = workflowInfo();
+  // Tell the campaign (for its status query) each time the stage changes; a campaign that is
+  // gone must not fail its trial, so a failed signal is ignored.
+  let current = '';
+  const enter = (stage: string) => {
+    if (!parent || stage === current) return;
+    current = stage;
+    getExternalWorkflowHandle(parent.workflowId).signal(trialStageSignal, { index: input.index, stage }).catch(() => undefined);
+  };
   const stages: StageTiming[] = [];
   async function timed<T>(stage: string, fn: () => Promise<T>): Promise<T> {
+    enter(stage);
     const t0 = Date.now();
     try {
       return await fn();
@@ -133,10 +148,22 @@ export async function trial(input: TrialInput): Promise<TrialOutcome> {
     startedAt: input.startedAt,
     finishedAt: new Date().toISOString(),
   };
+  enter('record');
   await durable.record(record);
   upsertSearchAttributes([
     { key: SA.label, value: verdict.label },
     ...(verdict.score !== null ? [{ key: SA.score, value: verdict.score }] : []),
   ]);
-  return { trialId: workflowId, index: input.index, specialist: input.specialist, label: verdict.label, score: verdict.score, keep: verdict.keep, sha, hypothesis: record.hypothesis };
+  return {
+    trialId: workflowId,
+    index: input.index,
+    specialist: input.specialist,
+    label: verdict.label,
+    score: verdict.score,
+    keep: verdict.keep,
+    sha,
+    hypothesis: record.hypothesis,
+    gpuSeconds: slotSeconds(stages),
+    dollars: usage.dollars,
+  };
 }

@@ -2,11 +2,13 @@
 // The `lineage` command. Every subcommand talks to Temporal and MongoDB through
 // TEMPORAL_ADDRESS and MONGODB_URI (defaults: the local services `lineage services` starts).
 import { Command, InvalidArgumentError } from 'commander';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
 import path from 'node:path';
 import { CONTROL_QUEUE } from '../ids.js';
 import { lineageHome } from '../config.js';
-import type { CampaignInput, CampaignStatus, ProposerConfig } from '../types.js';
+import type { Budget, BudgetChange, CampaignInput, CampaignResult, CampaignStatus, ProposerConfig } from '../types.js';
 import { temporalClient } from './client.js';
+import { formatStatus } from './statusView.js';
 
 const int = (v: string) => {
   const n = Number(v);
@@ -23,6 +25,24 @@ function chooseProposer(o: { proposer?: string; model?: string; lineage: boolean
   }
   if (kind !== 'claude') throw new InvalidArgumentError(`--proposer: claude or offline, not ${kind}`);
   return { kind: 'claude', lineage: o.lineage, metaEvery: o.metaEvery, ...(o.model ? { model: { model: o.model } } : {}) };
+}
+
+const amount = (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('a number >= 0');
+  return n;
+};
+
+/** The object without its undefined fields (unset options stay out of workflow input). */
+const defined = <T extends object>(x: T) => Object.fromEntries(Object.entries(x).filter(([, v]) => v !== undefined)) as T;
+
+/** An update the workflow's validator refused: print its reason, exit 1. */
+function refused(err: unknown): never {
+  if (err instanceof WorkflowUpdateFailedError) {
+    console.error(`refused: ${err.cause instanceof Error ? err.cause.message : err.message}`);
+    process.exit(1);
+  }
+  throw err;
 }
 
 const program = new Command('lineage').description('Durable auto-research campaigns on Temporal').showHelpAfterError();
@@ -80,38 +100,102 @@ program
   .option('--trials <n>', 'trial budget (besides the baseline)', int, 8)
   .option('--parallelism <n>', 'trials in flight', int, 2)
   .option('--seed <n>', 'proposer seed', int, 1)
+  .option('--gpu-hours <h>', 'stop starting trials once train + evaluate took this many hours', amount)
+  .option('--dollars <d>', 'proposer dollar cap: no model call once spent', amount)
+  .option('--deadline <iso>', 'ISO time after which no trial starts')
+  .option('--plateau-trials <n>', 'stop after this many finished trials without a keep', int)
+  .option('--plateau-hours <h>', 'stop after this many hours without a keep', amount)
+  .option('--bandit', 'choose specialists per slot with the bandit instead of round-robin')
+  .option('--trials-per-run <n>', 'trials per workflow run before continue-as-new', int)
   .option('--proposer <kind>', 'claude or offline (default: claude when ANTHROPIC_API_KEY is set)')
   .option('--model <id>', 'Claude model for every specialist')
   .option('--no-lineage', 'control arm: proposals see no lineage')
   .option('--roster <kind>', 'specialists, generalist, or generic (with --agents)', 'specialists')
   .option('--agents <n>', 'generic agents for --roster generic', int, 4)
   .option('--meta-every <n>', 'meta analyst refreshes the key insights every N trials (0: never)', int, 10)
-  .option('--dollars <n>', 'dollar budget for model calls', Number)
   .option('--wait', 'wait for the campaign and print its result')
   .action(async (o) => {
     const client = await temporalClient();
-    const input: CampaignInput = {
+    const plateau = defined({ trials: o.plateauTrials as number | undefined, hours: o.plateauHours as number | undefined });
+    const input: CampaignInput = defined({
       campaignId: o.id,
       task: o.task,
       preset: o.preset,
-      budget: { trials: o.trials, ...(o.dollars !== undefined ? { dollars: o.dollars } : {}) },
+      budget: defined({ trials: o.trials, gpuHours: o.gpuHours, dollars: o.dollars, deadline: o.deadline }),
+      plateau: Object.keys(plateau).length ? plateau : undefined,
       parallelism: o.parallelism,
       proposer: chooseProposer(o),
-      roster: o.roster === 'generic' ? { kind: 'generic', agents: o.agents } : { kind: o.roster },
+      roster: o.roster === 'generic' ? { kind: 'generic' as const, agents: o.agents as number } : { kind: o.roster as 'specialists' | 'generalist' },
       seed: o.seed,
-    };
+      specialistChoice: o.bandit ? ('bandit' as const) : undefined,
+      trialsPerRun: o.trialsPerRun,
+    });
     const handle = await client.workflow.start('campaign', { workflowId: o.id, taskQueue: CONTROL_QUEUE, args: [input] });
     console.log(`started campaign ${handle.workflowId}`);
-    if (o.wait) console.log(JSON.stringify((await handle.result()).status, null, 2));
+    if (o.wait) {
+      const result: CampaignResult = await handle.result();
+      console.log(`${formatStatus(result.status)}\n${result.note}`);
+    }
   });
 
 program
   .command('status <campaignId>')
-  .description('query a campaign: in-flight trials, best, counts by label')
-  .action(async (id: string) => {
+  .description('query a campaign: in-flight trials and their stages, best, budget used and left, counts by label')
+  .option('--json', 'print the status query result as JSON')
+  .action(async (id: string, o: { json?: boolean }) => {
     const client = await temporalClient();
     const s: CampaignStatus = await client.workflow.getHandle(id).query('status');
-    console.log(JSON.stringify(s, null, 2));
+    console.log(o.json ? JSON.stringify(s, null, 2) : formatStatus(s));
+  });
+
+program
+  .command('budget <campaignId>')
+  .description('change a running campaign\'s budget (the setBudget update); a limit below what is spent is refused')
+  .option('--trials <n>', 'trials after the baseline', int)
+  .option('--gpu-hours <h>', 'train + evaluate hours', amount)
+  .option('--dollars <d>', 'proposer dollars', amount)
+  .option('--deadline <iso>', 'ISO time after which no trial starts')
+  .action(async (id: string, o: { trials?: number; gpuHours?: number; dollars?: number; deadline?: string }) => {
+    const change: BudgetChange = defined({ trials: o.trials, gpuHours: o.gpuHours, dollars: o.dollars, deadline: o.deadline });
+    if (!Object.keys(change).length) throw new Error('lineage budget: give at least one of --trials, --gpu-hours, --dollars, --deadline');
+    const client = await temporalClient();
+    const budget: Budget = await client.workflow.getHandle(id).executeUpdate<Budget, [BudgetChange]>('setBudget', { args: [change] }).catch(refused);
+    console.log(`budget of ${id}: ${JSON.stringify(budget)}`);
+  });
+
+program
+  .command('parallelism <campaignId> <n>')
+  .description('change how many trials a running campaign keeps in flight (the setParallelism update), 1-64')
+  .action(async (id: string, n: string) => {
+    const client = await temporalClient();
+    const accepted: number = await client.workflow.getHandle(id).executeUpdate<number, [number]>('setParallelism', { args: [Number(n)] }).catch(refused);
+    console.log(`parallelism of ${id}: ${accepted}`);
+  });
+
+program
+  .command('replay [workflowId]')
+  .description('replay a workflow\'s recorded history (every run of a campaign, or a trial) against the current workflow code; exit 1 on nondeterminism')
+  .option('--save <dir>', 'also write each fetched run\'s history as JSON into this folder (e.g. test/fixtures/histories)')
+  .option('--file <path...>', 'replay saved history files instead of fetching one from Temporal')
+  .action(async (id: string | undefined, o: { save?: string; file?: string[] }) => {
+    const { fetchRuns, replayRuns, runFromJson, runToJson } = await import('../replay.js');
+    const { mkdirSync, readFileSync, writeFileSync } = await import('node:fs');
+    if (!id === !o.file) throw new Error('lineage replay: give a workflow id or --file, not both');
+    const runs = id ? await fetchRuns(await temporalClient(), id) : o.file!.map((f) => runFromJson(readFileSync(f, 'utf8')));
+    if (o.save && id) {
+      mkdirSync(o.save, { recursive: true });
+      runs.forEach((run, i) => writeFileSync(path.join(o.save!, `${id}${runs.length > 1 ? `.run${i + 1}` : ''}.json`), runToJson(run)));
+    }
+    let failed = 0;
+    for (const r of await replayRuns(runs)) {
+      if (r.error) failed++;
+      console.log(r.error ? `FAIL ${r.workflowId} run ${r.runId}: ${r.error}` : `ok   ${r.workflowId} run ${r.runId}`);
+    }
+    if (failed) {
+      console.error(`${failed} of ${runs.length} run(s) do not replay against the current workflow code`);
+      process.exit(1);
+    }
+    console.log(`${runs.length} run(s) replay against the current workflow code`);
   });
 
 for (const [name, what] of [

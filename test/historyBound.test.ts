@@ -1,0 +1,156 @@
+// A long campaign keeps a bounded history: its own Temporal dev server (the Temporal CLI binary
+// the project provisions, started by @temporalio/testing), the real workflow code, and stand-in
+// activities that answer at once, so hundreds of trials cost seconds instead of hours. The
+// proposer's stand-in also charges dollars, which a real offline campaign never does.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import proto from '@temporalio/proto';
+import type { ControlActivities, SlotActivities } from '../activities/index.js';
+import { installRuntime, workflowBundle } from '../src/workerHost.js';
+import { repoRoot } from '../src/task/spec.js';
+import { CONTROL_QUEUE, GPU_QUEUE, trialId } from '../src/ids.js';
+import type { SlotRequest } from '../src/stages/trainAndEvaluate.js';
+import { SA } from '../src/searchAttributes.js';
+import { fetchRuns, replayRuns } from '../src/replay.js';
+import type { CampaignInput, CampaignResult, CampaignStatus, EvaluateResult, TrainResult, TrialInput, Verdict } from '../src/types.js';
+import { until } from './support/harness.js';
+import { completionOrder, trialsSinceKeep } from './support/history.js';
+
+const DOLLARS_PER_PROPOSAL = 0.25;
+const run = { exitCode: 0, signal: null, timedOut: false, overBudget: false, memoryExceeded: false, wallS: 0.01, logTail: '' };
+/** Every fifth trial is kept, each better than the last. */
+const keeps = (index: number) => index % 5 === 0;
+
+const control: Pick<ControlActivities, 'setupCampaign' | 'propose' | 'apply' | 'preflight' | 'judge' | 'record'> = {
+  async setupCampaign() {
+    return { baselineSha: 'b'.repeat(40), evaluatorHash: 'e', specialists: ['opt', 'arch'], direction: 'minimize', metricName: 'loss', limits: { trainS: 5, evalS: 5, repeats: 1 } };
+  },
+  async propose(input: TrialInput) {
+    return { ok: true, proposal: { specialist: input.specialist, hypothesis: `idea ${input.index}`, edits: [] }, usage: { inputTokens: 1, outputTokens: 1, dollars: DOLLARS_PER_PROPOSAL } };
+  },
+  async apply(input: TrialInput) {
+    return { ok: true, sha: input.index.toString(16).padStart(40, '0'), diff: '', changedFiles: [] };
+  },
+  async preflight() {
+    return { ok: true };
+  },
+  async judge(input: TrialInput): Promise<Verdict> {
+    const keep = input.index === 0 || keeps(input.index);
+    return { label: keep ? 'keep' : 'discard', score: keep ? 100 - input.index : 1000, keep, reason: '', rule: 'stand-in', bestBefore: null, repeats: 1, spread: null };
+  },
+  async record() {},
+};
+/** Training of this trial waits for the promise: a test holds it in flight. */
+let trainingGate: { trialId: string; open: Promise<void> } | null = null;
+const slot: Pick<SlotActivities, 'train' | 'evaluate'> = {
+  async train(req: SlotRequest): Promise<TrainResult> {
+    if (trainingGate?.trialId === req.trialId) await trainingGate.open;
+    return { ...run, slotQueue: GPU_QUEUE, host: 'stand-in', slot: '0', attempt: 1 };
+  },
+  async evaluate(): Promise<EvaluateResult> {
+    return { ...run, report: { metric: 1, metrics: {}, label: null, reason: '' } };
+  },
+};
+
+describe('long campaigns', function () {
+  let env: TestWorkflowEnvironment;
+  let workers: Worker[];
+  let running: Promise<unknown>;
+
+  before(async function () {
+    installRuntime();
+    env = await TestWorkflowEnvironment.createLocal({
+      server: { executable: { type: 'existing-path', path: path.join(repoRoot(), '.lineage/bin/temporal') }, searchAttributes: Object.values(SA) },
+    });
+    const common = { connection: env.nativeConnection, namespace: env.namespace ?? 'default' };
+    workers = [
+      await Worker.create({ ...common, taskQueue: CONTROL_QUEUE, workflowBundle: await workflowBundle(), activities: control, maxConcurrentActivityTaskExecutions: 32 }),
+      await Worker.create({ ...common, taskQueue: GPU_QUEUE, activities: slot, maxConcurrentActivityTaskExecutions: 32 }),
+    ];
+    running = Promise.all(workers.map((w) => w.run()));
+  });
+  after(async () => {
+    for (const w of workers ?? []) if (w.getState() === 'RUNNING') w.shutdown();
+    await running;
+    await env?.teardown();
+  });
+
+  const start = (input: Omit<CampaignInput, 'task' | 'proposer'>) =>
+    env.client.workflow.start('campaign', { workflowId: input.campaignId, taskQueue: CONTROL_QUEUE, args: [{ task: 'stand-in', proposer: { kind: 'offline' }, ...input }] });
+
+  it('a 10,000-trial campaign continues as new with a bounded history per run and its state carried', async function () {
+    const perRun = 20;
+    const handle = await start({ campaignId: 'long', budget: { trials: 10_000 }, parallelism: 8, trialsPerRun: perRun, specialistChoice: 'bandit' });
+    await until('four runs', async () => (await handle.query<CampaignStatus>('status')).run >= 5, 150_000);
+    await handle.terminate('enough runs to see the history stay bounded');
+
+    const runs = await fetchRuns(env.client, 'long');
+    assert.ok(runs.length >= 5);
+    const finishedRuns = runs.slice(0, 4);
+    const lengths = finishedRuns.map((r) => r.history.events!.length);
+    // Per trial: start, started and completed of its child, its stage signals, workflow tasks.
+    for (const n of lengths) assert.ok(n < 60 * perRun, `a run's history has ${n} events (bound ${60 * perRun})`);
+    assert.ok(Math.max(...lengths.slice(1)) < 1.5 * Math.min(...lengths.slice(1)), `runs do not grow: ${lengths.join(', ')}`);
+    for (const r of finishedRuns) assert.equal(r.history.events!.at(-1)!.eventType, proto.temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW);
+
+    // The carried state at the start of each run: next index, counts, spent dollars, best.
+    const inputs = runs.map((r) => {
+      const payload = r.history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
+      return JSON.parse(Buffer.from(payload.data as Uint8Array).toString()) as CampaignInput;
+    });
+    assert.equal(inputs[0]!.carried, undefined);
+    for (let k = 1; k < inputs.length; k++) {
+      const c = inputs[k]!.carried!;
+      const trials = k * perRun; // after the baseline
+      assert.equal(c.run, k + 1);
+      assert.equal(c.nextIndex, trials + 1, 'no gap and no repeat in trial indices');
+      assert.equal(c.finished, trials + 1);
+      assert.equal(c.spent.trials, trials);
+      assert.ok(Math.abs(c.spent.dollars - trials * DOLLARS_PER_PROPOSAL) < 1e-9);
+      const kept = Array.from({ length: trials }, (_, i) => i + 1).filter(keeps);
+      assert.deepEqual(c.counts, { keep: kept.length + 1, discard: trials - kept.length });
+      assert.deepEqual(c.best, { index: kept.at(-1), score: 100 - kept.at(-1)!, sha: kept.at(-1)!.toString(16).padStart(40, '0') });
+      // Trials finish out of index order (8 in flight): count in the order the campaign settled them.
+      const keptId = (id: string) => keeps(Number(id.slice(-4)));
+      assert.equal(c.trialsSinceKeep, trialsSinceKeep(completionOrder(runs.slice(0, k)), keptId));
+      assert.ok(c.bandit.length > 0 && c.bandit.length <= 30);
+    }
+    const replayed = await replayRuns(finishedRuns);
+    assert.deepEqual(replayed.map((r) => r.error ?? 'ok'), ['ok', 'ok', 'ok', 'ok']);
+  });
+
+  it('a pause that arrives while a run drains is carried into the next run', async () => {
+    let release!: () => void;
+    trainingGate = { trialId: trialId('paused', 2), open: new Promise((r) => (release = r)) };
+    const handle = await start({ campaignId: 'paused', budget: { trials: 1000 }, parallelism: 1, trialsPerRun: 1 });
+    const status = () => handle.query<CampaignStatus>('status');
+    // Run 2 started its one trial and now drains it before continuing as new.
+    await until('run 2 draining', async () => {
+      const s = await status();
+      return s.run === 2 && s.inFlight[0]?.stage === 'train';
+    });
+    await handle.signal('pause');
+    release();
+    const paused = await until('run 3, paused', async () => {
+      const s = await status();
+      return s.run === 3 && s.state === 'paused' ? s : null;
+    });
+    assert.deepEqual([paused.nextIndex, paused.finished, paused.inFlight.length], [3, 3, 0]);
+    await new Promise((r) => setTimeout(r, 1500));
+    const still = await status();
+    assert.deepEqual([still.run, still.nextIndex, still.state], [3, 3, 'paused'], 'nothing starts while paused');
+    await handle.signal('resume');
+    await until('trials after resume', async () => (await status()).nextIndex >= 5);
+    await handle.terminate('enough');
+  });
+
+  it('stops at the dollar cap across runs, with no proposal after it', async () => {
+    const handle = await start({ campaignId: 'capped', budget: { trials: 1000, dollars: 7 * DOLLARS_PER_PROPOSAL }, parallelism: 1, trialsPerRun: 3 });
+    const result: CampaignResult = await handle.result();
+    assert.equal(result.note, `dollar budget of $${7 * DOLLARS_PER_PROPOSAL} spent ($${7 * DOLLARS_PER_PROPOSAL} used)`);
+    assert.equal(result.status.used.trials, 7);
+    assert.equal(result.status.run, 3);
+  });
+});

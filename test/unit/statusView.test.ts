@@ -1,0 +1,64 @@
+// `lineage status` output from a status query result.
+import assert from 'node:assert/strict';
+import { formatStatus } from '../../src/cli/statusView.js';
+import type { CampaignStatus } from '../../src/types.js';
+
+const NOW = Date.parse('2026-01-01T12:00:00Z');
+const status: CampaignStatus = {
+  campaignId: 'golf-1',
+  task: 'golf-mini',
+  state: 'running',
+  budget: { trials: 200, gpuHours: 2, dollars: 5, deadline: '2026-01-01T16:12:00Z' },
+  plateau: { trials: 40, hours: 6 },
+  parallelism: 2,
+  specialistChoice: 'bandit',
+  started: 14,
+  finished: 12,
+  inFlight: [
+    { index: 13, specialist: 'arch', trialId: 'golf-1-trial-0013', stage: 'propose', since: '2026-01-01T11:59:58Z' },
+    { index: 12, specialist: 'opt', trialId: 'golf-1-trial-0012', stage: 'train', since: '2026-01-01T11:59:32Z' },
+  ],
+  baseline: 3.66441,
+  best: { index: 9, score: 3.58123, sha: '1f0c2d9a7e55aa' },
+  counts: { keep: 3, discard: 6, size_blocked: 2, crash: 1 },
+  used: { trials: 13, gpuHours: 0.12031, dollars: 0, hours: 8 / 60 },
+  left: { trials: 187, gpuHours: 1.87969, dollars: 5, deadlineInS: 4.2 * 3600 },
+  trialsSinceKeep: 4,
+  lastKeepAt: '2026-01-01T11:57:00Z',
+  run: 1,
+  nextIndex: 14,
+  stoppedBy: null,
+};
+
+describe('status view', () => {
+  it('prints budget used and left, counts, and in-flight trials with their stages', () => {
+    assert.equal(
+      formatStatus(status, NOW),
+      [
+        'campaign golf-1 · task golf-mini · running',
+        'run 1 · parallelism 2 · specialists by bandit · next trial #14',
+        'baseline 3.664 · best 3.581 (trial #9, 1f0c2d9a7e)',
+        'budget',
+        '  trials    13 of 200 (187 left)',
+        '  GPU-hours 0.1203 of 2 (1.88 left)',
+        '  dollars   $0 of $5 ($5 left)',
+        '  time      8 min of 2026-01-01T16:12:00Z (4.2 h left)',
+        'since last keep: 4 trials, 3 min (plateau stop after 40 trials or 6 h)',
+        'finished 12: discard 6, keep 3, size_blocked 2, crash 1',
+        'in flight 2:',
+        '  # 12  opt        train      for 28 s',
+        '  # 13  arch       propose    for 2 s',
+      ].join('\n'),
+    );
+  });
+
+  it('leaves out limits the budget does not set, and says why a campaign stopped', () => {
+    const text = formatStatus({ ...status, state: 'finished', stoppedBy: 'plateau: no keep in the last 40 finished trials', budget: { trials: 200 }, plateau: null, inFlight: [], left: { ...status.left, gpuHours: null, dollars: null, deadlineInS: null } }, NOW);
+    assert.match(text, /^campaign golf-1 · task golf-mini · finished \(plateau: no keep in the last 40 finished trials\)$/m);
+    assert.match(text, /^ {2}GPU-hours 0\.1203$/m);
+    assert.match(text, /^ {2}dollars {3}\$0$/m);
+    assert.match(text, /^ {2}time {6}8 min$/m);
+    assert.match(text, /^since last keep: 4 trials, 3 min$/m);
+    assert.match(text, /^in flight 0$/m);
+  });
+});
