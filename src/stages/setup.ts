@@ -21,7 +21,7 @@ export async function setupCampaign(rt: Runtime, input: CampaignInput, startedAt
   }
   const roster = rosterNames(task.spec, input.roster);
   const unknown = (input.specialists ?? []).filter((s) => !roster.includes(s));
-  if (unknown.length) throw new CampaignInputError(`specialists ${unknown.join(', ')} are not in this campaign's roster (${roster.join(', ')})`);
+  if (unknown.length) throw new CampaignInputError(`specialists ${unknown.join(', ')} are not in task ${task.spec.name}'s roster (${roster.join(', ')})`);
   if (input.proposer.kind === 'claude') {
     const problem = checkClaudeConfig(input.proposer, roster, process.env);
     if (problem) throw new CampaignInputError(problem);
