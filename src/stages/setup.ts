@@ -21,7 +21,7 @@ export async function setupCampaign(rt: Runtime, input: CampaignInput, startedAt
   const unknown = (input.specialists ?? []).filter((s) => !roster.includes(s));
   if (unknown.length) throw new CampaignInputError(`specialists ${unknown.join(', ')} are not in task ${task.spec.name}'s roster (${roster.join(', ')})`);
   const repo = rt.repository(input.campaignId);
-  const baselineSha = await repo.init(task.recipeDir, startedAt);
+  const baselineSha = await repo.init(task.recipeDir, startedAt, task.recipeFiles);
   await saveSnapshot(rt.store, input.campaignId, baselineSha, await repo.snapshot(baselineSha));
   const evaluatorHash = existing?.evaluatorHash ?? hashEvaluator(task.evaluatorDir);
   const metric = task.spec.metric;
