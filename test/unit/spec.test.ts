@@ -45,7 +45,7 @@ describe('shipped tasks', () => {
     const file = path.join(tasksRoot(), name, 'task.yaml');
     return typeof parseTaskSpec(readFileSync(file, 'utf8'), file).recipe === 'string';
   });
-  it('include the three mini tasks', () => assert.deepEqual(local.sort(), ['bench-mini', 'chat-mini', 'golf-mini']));
+  it('include the three mini tasks', () => ['bench-mini', 'chat-mini', 'golf-mini'].forEach((t) => assert.ok(local.includes(t), `${t} in ${local.join(', ')}`)));
   for (const name of local) {
     it(`${name} loads with every preset and its knobs are found in the recipe`, () => {
       const cpu = loadTask(name);
