@@ -27,15 +27,20 @@ export class RecipeRepository {
     return stdout;
   }
 
-  /** Creates the repository from the task's recipe folder once; returns the baseline sha. */
-  async init(recipeDir: string, date: string): Promise<string> {
+  /** Creates the repository from the task's recipe folder once (only `files` of it when given); returns the baseline sha. */
+  async init(recipeDir: string, date: string, files: string[] | null = null): Promise<string> {
     if (existsSync(path.join(this.dir, 'HEAD'))) {
       return this.git(['rev-parse', 'refs/heads/baseline']);
     }
     mkdirSync(this.dir, { recursive: true });
     const work = await mkdtemp(path.join(os.tmpdir(), 'lineage-init-'));
     try {
-      cpSync(recipeDir, work, { recursive: true, filter: (src) => !src.includes('__pycache__') });
+      if (files) {
+        // A user's checkout also holds data and environments: copy the recipe's files alone.
+        for (const f of files) cpSync(path.join(recipeDir, f), path.join(work, f), { recursive: true, filter: (src) => !src.includes('__pycache__') });
+      } else {
+        cpSync(recipeDir, work, { recursive: true, filter: (src) => !src.includes('__pycache__') });
+      }
       await execa('git', ['init', '-q', '--bare', this.dir]);
       const env = { ...IDENTITY, GIT_DIR: this.dir, GIT_WORK_TREE: work, GIT_INDEX_FILE: path.join(work, '.git-index') };
       await execa('git', ['add', '-A', '.', ':!.git-index'], { cwd: work, env });

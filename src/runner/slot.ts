@@ -9,8 +9,9 @@ export interface Slot {
   threads: number;
 }
 
+/** One slot per entry: "3" pins GPU 3; "0+1+2+3" is one slot holding four GPUs (for 8xH100 recipes that run torchrun). */
 export function gpuSlots(gpus: string[], threadsPerSlot: number): Slot[] {
-  return gpus.map((g) => slot(`gpu${g}`, 'cuda', g, threadsPerSlot));
+  return gpus.map((g) => slot(`gpu${g}`, 'cuda', g.split('+').join(','), threadsPerSlot));
 }
 
 export function cpuSlots(n: number, threadsPerSlot: number): Slot[] {

@@ -10,6 +10,7 @@ import { runBudgeted } from '../runner/budgetedProcess.js';
 const pending = new Map<string, Promise<string>>();
 
 export function ensureTaskData(task: LoadedTask, evaluatorHash: string, home: string, python: string): Promise<string> {
+  if (task.dataDir) return Promise.resolve(task.dataDir); // the user's own data folder (data.from_env)
   const dir = path.join(home, 'data', `${task.spec.name}-${evaluatorHash.slice(0, 12)}`);
   if (!task.spec.prepare || existsSync(dir)) {
     mkdirSync(dir, { recursive: true });

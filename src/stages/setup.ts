@@ -27,7 +27,7 @@ export async function setupCampaign(rt: Runtime, input: CampaignInput, startedAt
     if (problem) throw new CampaignInputError(problem);
   }
   const repo = rt.repository(input.campaignId);
-  const baselineSha = await repo.init(task.recipeDir, startedAt);
+  const baselineSha = await repo.init(task.recipeDir, startedAt, task.recipeFiles);
   await saveSnapshot(rt.store, input.campaignId, baselineSha, await repo.snapshot(baselineSha));
   const evaluatorHash = existing?.evaluatorHash ?? hashEvaluator(task.evaluatorDir);
   const metric = task.spec.metric;

@@ -89,8 +89,11 @@ export async function trainOnSlot(rt: Runtime, slot: Slot, req: SlotRequest, hoo
     graceS: task.spec.train.grace_s,
     memoryLimitMb: task.spec.memory_limit_mb,
     logFile: path.join(logs, `${req.trialId}.train.log`),
-    // Training sees its checkout and the train split; never other trials or held-out data.
-    sandbox: { writable: [checkout], hidden: [rt.home, dataDir], reveal: [path.join(dataDir, 'train')] },
+    // Training sees its checkout and the train split; never other trials or held-out data. A user's
+    // data folder (data.from_env) stays visible: upstream recipes score their own validation split.
+    sandbox: task.dataDir
+      ? { writable: [checkout], hidden: [rt.home] }
+      : { writable: [checkout], hidden: [rt.home, dataDir], reveal: [path.join(dataDir, 'train')] },
     onProgress: (line) => hooks.heartbeat(line),
     signal: hooks.signal,
   });

@@ -1,6 +1,7 @@
 // A task is data: tasks/<name>/task.yaml, validated here. Every error names the field and the rule.
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import picomatch from 'picomatch';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
@@ -36,6 +37,24 @@ const specialist = z.object({
   surface: z.array(z.string().min(1)).min(1, 'a specialist owns at least one file or glob'),
 });
 
+// A folder the user provides (their checkout of an upstream recipe, or its data), named by an
+// environment variable so that the spec stays the same on every host.
+const envVar = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name (A-Z, 0-9, _)');
+const relPath = z.string().min(1).refine((p) => !path.isAbsolute(p) && !p.split('/').includes('..'), { message: 'a path inside the folder' });
+const externalRecipe = z.object({
+  from_env: envVar,
+  /** Files (or globs such as nanochat/*.py) copied from that folder into the campaign's repository. */
+  files: z.array(relPath).min(1, 'list the recipe files to copy from the checkout'),
+  /** What the user must put in the variable, quoted in the error when it is missing. */
+  hint: z.string().min(1),
+});
+const externalData = z.object({
+  from_env: envVar,
+  /** Paths that must exist in the folder (files or folders); globs allowed. */
+  expect: z.array(relPath).default([]),
+  hint: z.string().min(1),
+});
+
 const stageOverride = z.object({ command: command.optional(), budget_s: z.number().positive().optional(), grace_s: z.number().nonnegative().optional() });
 
 const preset = z.object({
@@ -50,9 +69,10 @@ export const taskSpecSchema = z
     name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes'),
     title: z.string().default(''),
     metric: z.object({ name: z.string().min(1), direction: z.enum(['minimize', 'maximize']) }),
-    recipe: z.string().default('recipe'),
+    recipe: z.union([z.string().min(1), externalRecipe]).default('recipe'),
     evaluator: z.string().default('evaluator'),
     knowledge: z.string().optional(),
+    data: externalData.optional(),
     prepare: z.object({ command }).optional(),
     train: stage,
     evaluate: stage.extend({ grace_s: z.number().nonnegative().default(5) }),
@@ -80,6 +100,17 @@ export const taskSpecSchema = z
         ctx.addIssue({ code: 'custom', path: ['knobs', i, 'specialist'], message: `"${k.specialist}" is not in specialists` });
       }
     });
+    if (typeof spec.recipe === 'string') {
+      const commands = { 'train.command': spec.train.command, 'evaluate.command': spec.evaluate.command, 'prepare.command': spec.prepare?.command ?? [] };
+      for (const [field, cmd] of Object.entries(commands)) {
+        if (cmd.some((a) => a.includes('{recipe_src}'))) {
+          ctx.addIssue({ code: 'custom', path: field.split('.'), message: '{recipe_src} needs recipe.from_env (a user\'s checkout)' });
+        }
+      }
+    }
+    if (spec.data && spec.prepare) {
+      ctx.addIssue({ code: 'custom', path: ['prepare'], message: 'a task whose data comes from data.from_env prepares nothing' });
+    }
   });
 
 export type TaskSpec = z.infer<typeof taskSpecSchema>;
@@ -90,7 +121,11 @@ export interface LoadedTask {
   spec: TaskSpec;
   dir: string;
   recipeDir: string;
+  /** The files copied into the campaign's repository: every file of recipeDir when null. */
+  recipeFiles: string[] | null;
   evaluatorDir: string;
+  /** The user's data folder (data.from_env); null when the task prepares its own. */
+  dataDir: string | null;
   preset: string;
 }
 
@@ -98,8 +133,19 @@ export class TaskSpecError extends Error {
   override name = 'TaskSpecError';
 }
 
+type Issue = { code: string; path: PropertyKey[]; message: string; errors?: Issue[][] };
+
+/** A union's own issue says only "Invalid input": report the issues of the branch whose type matched. */
+function precise(issue: Issue): Issue[] {
+  if (issue.code !== 'invalid_union' || !issue.errors?.length) return [issue];
+  const typed = issue.errors.find((branch) => !branch.some((i) => i.code === 'invalid_type' && i.path.length === 0));
+  if (!typed) return [{ ...issue, message: issue.errors.map((b) => b.map((i) => i.message).join('; ')).join(', or ') }];
+  return typed.flatMap((i) => precise({ ...i, path: [...issue.path, ...i.path] }));
+}
+
 function formatIssues(file: string, error: z.ZodError): string {
-  const lines = error.issues.map((i) => `  ${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
+  const issues = (error.issues as Issue[]).flatMap(precise);
+  const lines = issues.map((i) => `  ${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
   return `invalid task spec ${file}:\n${lines.join('\n')}`;
 }
 
@@ -141,17 +187,95 @@ export function repoRoot(): string {
   return dir;
 }
 
+// Heavy folders of a user's checkout that recipe globs never descend into.
+const SKIP_DIRS = new Set(['.git', '.venv', 'venv', 'node_modules', '__pycache__']);
+
+function walk(root: string, rel: string, out: string[]): void {
+  const abs = path.join(root, rel);
+  if (!existsSync(abs)) return;
+  if (!statSync(abs).isDirectory()) {
+    out.push(rel);
+    return;
+  }
+  for (const e of readdirSync(abs, { withFileTypes: true })) {
+    if (e.isDirectory() && SKIP_DIRS.has(e.name)) continue;
+    walk(root, rel ? `${rel}/${e.name}` : e.name, out);
+  }
+}
+
+/** The paths under `root` matching each pattern (an exact path or a glob); patterns that match nothing are returned as missing. */
+export function matchPaths(root: string, patterns: string[]): { found: string[]; missing: string[] } {
+  const found = new Set<string>();
+  const missing: string[] = [];
+  for (const pattern of patterns) {
+    const scan = picomatch.scan(pattern);
+    if (!scan.isGlob) {
+      if (existsSync(path.join(root, pattern))) found.add(pattern);
+      else missing.push(pattern);
+      continue;
+    }
+    const candidates: string[] = [];
+    walk(root, scan.base, candidates); // only below the glob's static prefix: never the whole checkout
+    const isMatch = picomatch(pattern);
+    const hits = candidates.filter((c) => isMatch(c));
+    if (hits.length === 0) missing.push(pattern);
+    hits.forEach((h) => found.add(h));
+  }
+  return { found: [...found].sort(), missing };
+}
+
+/** A folder named by an environment variable, checked for what the task expects in it. */
+function userFolder(file: string, field: string, from: { from_env: string; hint: string }, expect: string[]): { dir: string; found: string[] } {
+  const value = process.env[from.from_env];
+  if (!value) {
+    throw new TaskSpecError(`task ${file}:\n  ${field}.from_env: environment variable ${from.from_env} is not set; set it to ${from.hint}`);
+  }
+  const dir = path.resolve(value);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new TaskSpecError(`task ${file}:\n  ${field}.from_env: ${from.from_env}=${value} is not a folder; set it to ${from.hint}`);
+  }
+  const { found, missing } = matchPaths(dir, expect);
+  if (missing.length) {
+    throw new TaskSpecError(`task ${file}:\n  ${field}.from_env: ${from.from_env}=${value} lacks ${missing.join(', ')}; set it to ${from.hint}`);
+  }
+  return { dir, found };
+}
+
+/** Puts the user's checkout into the commands and environment: {recipe_src} is its folder. */
+function withRecipeSource(spec: TaskSpec, recipeSrc: string): TaskSpec {
+  const sub = (s: string) => s.replaceAll('{recipe_src}', recipeSrc);
+  const stage = <T extends { command: string[] }>(st: T): T => ({ ...st, command: st.command.map(sub) });
+  return {
+    ...spec,
+    train: stage(spec.train),
+    evaluate: stage(spec.evaluate),
+    prepare: spec.prepare && stage(spec.prepare),
+    size: spec.size && { ...spec.size, project: spec.size.project?.map(sub) },
+    env: Object.fromEntries(Object.entries(spec.env).map(([k, v]) => [k, sub(v)])),
+  };
+}
+
 /** A task by name (under tasksRoot) or by folder path. */
 export function loadTask(nameOrDir: string, presetName = 'cpu'): LoadedTask {
   const dir = nameOrDir.includes('/') ? path.resolve(nameOrDir) : path.join(tasksRoot(), nameOrDir);
   const file = path.join(dir, 'task.yaml');
   if (!existsSync(file)) throw new TaskSpecError(`no task spec at ${file}`);
-  const spec = parseTaskSpec(readFileSync(file, 'utf8'), file, presetName);
-  const recipeDir = path.join(dir, spec.recipe);
+  let spec = parseTaskSpec(readFileSync(file, 'utf8'), file, presetName);
   const evaluatorDir = path.join(dir, spec.evaluator);
-  if (!existsSync(recipeDir)) throw new TaskSpecError(`invalid task spec ${file}:\n  recipe: folder ${recipeDir} does not exist`);
   if (!existsSync(evaluatorDir)) throw new TaskSpecError(`invalid task spec ${file}:\n  evaluator: folder ${evaluatorDir} does not exist`);
-  return { spec, dir, recipeDir, evaluatorDir, preset: presetName };
+  let recipeDir: string;
+  let recipeFiles: string[] | null = null;
+  if (typeof spec.recipe === 'string') {
+    recipeDir = path.join(dir, spec.recipe);
+    if (!existsSync(recipeDir)) throw new TaskSpecError(`invalid task spec ${file}:\n  recipe: folder ${recipeDir} does not exist`);
+  } else {
+    const checkout = userFolder(file, 'recipe', spec.recipe, spec.recipe.files);
+    recipeDir = checkout.dir;
+    recipeFiles = checkout.found;
+    spec = withRecipeSource(spec, recipeDir);
+  }
+  const dataDir = spec.data ? userFolder(file, 'data', spec.data, spec.data.expect).dir : null;
+  return { spec, dir, recipeDir, recipeFiles, evaluatorDir, dataDir, preset: presetName };
 }
 
 export interface CommandContext {

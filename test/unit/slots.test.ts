@@ -13,6 +13,12 @@ describe('worker slots', () => {
     assert.equal(env.LINEAGE_DEVICE, 'cuda');
     assert.equal(cpuSlots(2, 1)[0]!.cudaVisibleDevices, null);
   });
+  it('gives one slot several GPUs when they are joined with +', () => {
+    const [eight] = gpuSlots(['0+1+2+3+4+5+6+7'], 16);
+    assert.equal(eight!.cudaVisibleDevices, '0,1,2,3,4,5,6,7');
+    assert.equal(eight!.device, 'cuda');
+    assert.match(eight!.id, /gpu0\+1\+2\+3\+4\+5\+6\+7$/);
+  });
   it('holds a slot for its trial between train and evaluate', async () => {
     const pool = new SlotPool(cpuSlots(1, 1), 5_000);
     const order: string[] = [];

@@ -21,6 +21,18 @@ describe('task spec', () => {
     assert.throws(() => parseTaskSpec('name: [unclosed', 't.yaml'), /not YAML/);
     assert.throws(() => parseTaskSpec(toy, 't.yaml', 'tpu'), /"tpu" is not one of/);
   });
+  it('names the field and the rule of each error in a recipe or data taken from the environment', () => {
+    const upstream = (recipe: string, extra = '') => toy.replace('train: {', `recipe: ${recipe}\n${extra}train: {`);
+    const ok = '{ from_env: MY_CHECKOUT, files: ["train.py"], hint: "your clone" }';
+    assert.equal(typeof parseTaskSpec(upstream(ok), 't.yaml').recipe, 'object');
+    assert.throws(() => parseTaskSpec(upstream('{ from_env: my_checkout, files: ["train.py"], hint: "h" }'), 't.yaml'), /recipe\.from_env: an environment variable name \(A-Z, 0-9, _\)/);
+    assert.throws(() => parseTaskSpec(upstream('{ from_env: MY_CHECKOUT, files: [], hint: "h" }'), 't.yaml'), /recipe\.files: list the recipe files to copy from the checkout/);
+    assert.throws(() => parseTaskSpec(upstream('{ from_env: MY_CHECKOUT, files: ["../x.py"], hint: "h" }'), 't.yaml'), /recipe\.files\.0: a path inside the folder/);
+    assert.throws(() => parseTaskSpec(upstream('{ from_env: MY_CHECKOUT, files: ["train.py"] }'), 't.yaml'), /recipe\.hint: Invalid input: expected string, received undefined/);
+    assert.throws(() => parseTaskSpec(upstream('42'), 't.yaml'), /recipe: Invalid input: expected string, received number, or Invalid input: expected object/);
+    assert.throws(() => parseTaskSpec(upstream(ok, 'data: { from_env: MY_DATA, hint: "h" }\nprepare: { command: ["true"] }\n'), 't.yaml'), /prepare: a task whose data comes from data\.from_env prepares nothing/);
+    assert.throws(() => parseTaskSpec(toy.replace('"{python}", "train.py"', '"{recipe_src}/python", "train.py"'), 't.yaml'), /train\.command: \{recipe_src\} needs recipe\.from_env/);
+  });
   it('expands command placeholders and refuses ones a stage lacks', () => {
     assert.deepEqual(expandCommand(['{python}', '{evaluator}/e.py'], { python: 'py', root: '/r', evaluator: '/e', data: '/d' }), ['py', '/e/e.py']);
     assert.throws(() => expandCommand(['{checkout}'], { python: 'py', root: '/r', evaluator: '/e', data: '/d' }), /uses \{checkout\}/);
@@ -28,7 +40,13 @@ describe('task spec', () => {
 });
 
 describe('shipped tasks', () => {
-  for (const name of readdirSync(tasksRoot())) {
+  // Tasks on a user's checkout (recipe.from_env) are loaded in upstreamTasks.test.ts.
+  const local = readdirSync(tasksRoot()).filter((name) => {
+    const file = path.join(tasksRoot(), name, 'task.yaml');
+    return typeof parseTaskSpec(readFileSync(file, 'utf8'), file).recipe === 'string';
+  });
+  it('include the three mini tasks', () => ['bench-mini', 'chat-mini', 'golf-mini'].forEach((t) => assert.ok(local.includes(t), `${t} in ${local.join(', ')}`)));
+  for (const name of local) {
     it(`${name} loads with every preset and its knobs are found in the recipe`, () => {
       const cpu = loadTask(name);
       for (const preset of Object.keys(cpu.spec.presets)) loadTask(name, preset);

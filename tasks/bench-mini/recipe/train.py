@@ -35,7 +35,7 @@ WARMUP_FRAC = 0.1  # fraction of steps spent warming up linearly from 0 to LR
 WEIGHT_DECAY = 5e-4  # L2 on conv/linear weights (not on BN parameters)
 TRAIN_SUBSET_FRAC = 0.5  # fraction of the 60,000 training images each seed sees (random per seed)
 # --- aug ---
-FLIP_AUG = True  # random horizontal flip of half of each batch
+FLIP_AUG = False  # random horizontal flip of half of each batch (off: at 1-2 epochs flips slow fitting)
 # --- loss ---
 LABEL_SMOOTHING = 0.1  # cross-entropy label smoothing
 # --- bench ---
