@@ -113,6 +113,7 @@ program
   .option('--roster <kind>', 'specialists, generalist, or generic (with --agents)', 'specialists')
   .option('--agents <n>', 'generic agents for --roster generic', int, 4)
   .option('--meta-every <n>', 'meta analyst refreshes the key insights every N trials (0: never)', int, 10)
+  .option('--specialists <names>', 'only these members of the roster, comma-separated')
   .option('--wait', 'wait for the campaign and print its result')
   .action(async (o) => {
     const client = await temporalClient();
@@ -129,6 +130,7 @@ program
       seed: o.seed,
       specialistChoice: o.bandit ? ('bandit' as const) : undefined,
       trialsPerRun: o.trialsPerRun,
+      specialists: o.specialists ? String(o.specialists).split(',').map((x) => x.trim()).filter(Boolean) : undefined,
     });
     const handle = await client.workflow.start('campaign', { workflowId: o.id, taskQueue: CONTROL_QUEUE, args: [input] });
     console.log(`started campaign ${handle.workflowId}`);
