@@ -4,6 +4,8 @@ import { startHarness, startCampaign, knob, uniqueId, type Harness } from './sup
 import type { Label } from '../src/types.js';
 
 describe('golf-mini legality', function () {
+  // Four real golf-mini trainings (~140 s on an idle 2-core machine): room for a busy one.
+  this.timeout(480_000);
   let h: Harness;
   before(async () => (h = await startHarness({ slots: 2 })));
   after(async () => h?.stop());
