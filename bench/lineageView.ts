@@ -79,7 +79,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 export async function benchLineageView(store: Store, runs = 15): Promise<string[]> {
   const lines: string[] = [];
-  const results: { n: number; ms: number; renderMs: number; chars: number }[] = [];
+  const results: { n: number; ms: number; renderMs: number; text: string }[] = [];
   for (const n of [100, 1_000, 10_000]) {
     const id = `bench-view-${n}-${Date.now().toString(36)}`;
     await seedCampaign(store, id, n);
@@ -96,12 +96,12 @@ export async function benchLineageView(store: Store, runs = 15): Promise<string[
       times.push(t2 - t0);
       renders.push(t2 - t1);
     }
-    results.push({ n, ms: median(times), renderMs: median(renders), chars: text.length });
+    results.push({ n, ms: median(times), renderMs: median(renders), text });
   }
   const base = results[0]!;
   lines.push('lineage view (median of ' + runs + ' builds; MongoDB load + render):');
   for (const r of results) {
-    lines.push(`  ${String(r.n).padStart(6)} trials: ${r.ms.toFixed(1).padStart(7)} ms (render ${r.renderMs.toFixed(2)} ms), ${r.chars} chars ≈ ${approxTokens('x'.repeat(r.chars))} tokens; ${(r.ms / base.ms).toFixed(2)}x the 100-trial build`);
+    lines.push(`  ${String(r.n).padStart(6)} trials: ${r.ms.toFixed(1).padStart(7)} ms (render ${r.renderMs.toFixed(2)} ms), ${r.text.length} chars ≈ ${approxTokens(r.text)} tokens; ${(r.ms / base.ms).toFixed(2)}x the 100-trial build`);
   }
   const big = results.at(-1)!;
   lines.push(`  target < 100 ms at 10,000 trials: ${big.ms < 100 ? 'met' : 'NOT met'} (${big.ms.toFixed(1)} ms)`);

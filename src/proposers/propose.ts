@@ -30,7 +30,7 @@ async function offline(input: TrialInput, member: RosterMember, ctx: ProposeCont
 }
 
 /** Dollars the campaign's proposals have cost so far (model calls of finished and in-flight trials). */
-export async function dollarsSpent(store: Store, campaignId: string): Promise<number> {
+async function dollarsSpent(store: Store, campaignId: string): Promise<number> {
   return (await readSummary(store.lineage, campaignId)).dollars;
 }
 
