@@ -19,6 +19,8 @@ try {
   for (const line of await benchLineageView(store)) console.log(line);
   await store.db.dropDatabase();
   await store.close();
+  const { benchCliStart } = await import(path.join(root, 'dist/bench/cliStart.js'));
+  for (const line of await benchCliStart(services.temporalAddress)) console.log(line);
 } catch (err) {
   failed = true;
   console.error(err);

@@ -10,8 +10,15 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
 
 const { startLocalServices, findFreePort } = await import(path.join(root, 'dist/src/services/local.js'));
-const { ensureBinaries } = await import(path.join(root, 'dist/src/services/provision.js'));
-await ensureBinaries(path.join(root, '.lineage'), { only: ['python'] });
+// The one provisioning path: every shipped task's and fixture's `requires`, the sandbox, and
+// the test tools (chromium, a compose client) — installed as root, else named, before any service starts.
+const { setupHost, shippedTaskDirs } = await import(path.join(root, 'dist/src/services/hostSetup.js'));
+try {
+  await setupHost({ tasks: shippedTaskDirs(true), tests: true, log: (line) => console.log(line) });
+} catch (err) {
+  console.error(err.message);
+  process.exit(1);
+}
 
 const stateDir = path.join(root, '.lineage', 'test-services');
 // A run killed before it could stop its services left them running: end them first.

@@ -7,52 +7,15 @@ import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import proto from '@temporalio/proto';
-import type { ControlActivities, SlotActivities } from '../activities/index.js';
 import { installRuntime, workflowBundle } from '../src/workerHost.js';
 import { repoRoot } from '../src/task/spec.js';
 import { CONTROL_QUEUE, GPU_QUEUE, trialId } from '../src/ids.js';
-import type { SlotRequest } from '../src/stages/trainAndEvaluate.js';
 import { SA } from '../src/searchAttributes.js';
 import { fetchRuns, replayRuns } from '../src/replay.js';
-import type { CampaignInput, CampaignResult, CampaignStatus, EvaluateResult, TrainResult, TrialInput, Verdict } from '../src/types.js';
+import type { CampaignInput, CampaignResult, CampaignStatus } from '../src/types.js';
+import { DOLLARS_PER_PROPOSAL, keeps, standInControl as control, standInSlot as slot, holdTraining } from './support/standInActivities.js';
 import { until } from './support/harness.js';
 import { completionOrder, trialsSinceKeep } from './support/history.js';
-
-const DOLLARS_PER_PROPOSAL = 0.25;
-const run = { exitCode: 0, signal: null, timedOut: false, overBudget: false, memoryExceeded: false, wallS: 0.01, logTail: '' };
-/** Every fifth trial is kept, each better than the last. */
-const keeps = (index: number) => index % 5 === 0;
-
-const control: Pick<ControlActivities, 'setupCampaign' | 'propose' | 'apply' | 'preflight' | 'judge' | 'record'> = {
-  async setupCampaign() {
-    return { baselineSha: 'b'.repeat(40), evaluatorHash: 'e', specialists: ['opt', 'arch'], direction: 'minimize', metricName: 'loss', limits: { trainS: 5, evalS: 5, repeats: 1 } };
-  },
-  async propose(input: TrialInput) {
-    return { ok: true, proposal: { specialist: input.specialist, hypothesis: `idea ${input.index}`, edits: [] }, usage: { inputTokens: 1, outputTokens: 1, dollars: DOLLARS_PER_PROPOSAL } };
-  },
-  async apply(input: TrialInput) {
-    return { ok: true, sha: input.index.toString(16).padStart(40, '0'), diff: '', changedFiles: [] };
-  },
-  async preflight() {
-    return { ok: true };
-  },
-  async judge(input: TrialInput): Promise<Verdict> {
-    const keep = input.index === 0 || keeps(input.index);
-    return { label: keep ? 'keep' : 'discard', score: keep ? 100 - input.index : 1000, keep, reason: '', rule: 'stand-in', bestBefore: null, repeats: 1, spread: null };
-  },
-  async record() {},
-};
-/** Training of this trial waits for the promise: a test holds it in flight. */
-let trainingGate: { trialId: string; open: Promise<void> } | null = null;
-const slot: Pick<SlotActivities, 'train' | 'evaluate'> = {
-  async train(req: SlotRequest): Promise<TrainResult> {
-    if (trainingGate?.trialId === req.trialId) await trainingGate.open;
-    return { ...run, slotQueue: GPU_QUEUE, host: 'stand-in', slot: '0', attempt: 1 };
-  },
-  async evaluate(): Promise<EvaluateResult> {
-    return { ...run, report: { metric: 1, metrics: {}, label: null, reason: '' } };
-  },
-};
 
 describe('long campaigns', function () {
   let env: TestWorkflowEnvironment;
@@ -122,8 +85,7 @@ describe('long campaigns', function () {
   });
 
   it('a pause that arrives while a run drains is carried into the next run', async () => {
-    let release!: () => void;
-    trainingGate = { trialId: trialId('paused', 2), open: new Promise((r) => (release = r)) };
+    const release = holdTraining(trialId('paused', 2));
     const handle = await start({ campaignId: 'paused', budget: { trials: 1000 }, parallelism: 1, trialsPerRun: 1 });
     const status = () => handle.query<CampaignStatus>('status');
     // Run 2 started its one trial and now drains it before continuing as new.

@@ -10,7 +10,9 @@ import { Runtime } from '../runtime.js';
 import { cpuSlots } from '../runner/slot.js';
 import { connectWorker, createControlWorker, createSlotWorkers } from '../workerHost.js';
 import { temporalClient } from './client.js';
-import { TrialFeed } from './trialRows.js';
+import { TrialFeed, failureGist } from './trialRows.js';
+import { setupHost } from '../services/hostSetup.js';
+import { existsSync } from 'node:fs';
 import { CONTROL_QUEUE } from '../ids.js';
 import { sandboxKind } from '../runner/sandbox.js';
 import type { CampaignInput, CampaignResult } from '../types.js';
@@ -27,6 +29,8 @@ export interface DemoOptions {
 export async function runDemo(o: DemoOptions): Promise<void> {
   const log = (line: string) => console.log(line);
   const home = lineageHome();
+  // Everything the demo's task and the sandbox need, installed (as root) or named, before anything starts.
+  await setupHost({ tasks: [o.task], log });
   const services = await startLocalServices({ stateDir: path.join(home, 'services'), log });
   process.env.TEMPORAL_ADDRESS = services.temporalAddress;
   process.env.MONGODB_URI = services.mongoUri;
@@ -84,6 +88,16 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   console.log(`baseline ${metric}: ${show(doc?.baseline?.score)}`);
   console.log(`best ${metric}:     ${doc?.best ? `${show(doc.best.score)} (trial #${doc.best.index}, commit ${doc.best.sha.slice(0, 10)})` : '—'}`);
   console.log(`labels: ${Object.entries(result.status.counts).map(([k, v]) => `${k} ${v}`).join(', ')}  — ${result.note}`);
+  const baseline = await rt.store.trials.findOne({ campaignId: o.campaignId, index: 0 });
+  if (baseline && baseline.label !== 'keep') {
+    console.log(`\nthe baseline ended ${baseline.label}: ${failureGist(baseline, 200)}`);
+    for (const stage of ['train', 'eval']) {
+      const file = path.join(home, 'logs', o.campaignId, `${baseline.trialId}.${stage}.log`);
+      if (existsSync(file)) console.log(`  ${stage} log: ${file}`);
+    }
+    const lastLines = (baseline.logExcerpt || baseline.reason).trimEnd().split('\n').slice(-12);
+    console.log(`  its last lines:\n${lastLines.map((l) => `    ${l}`).join('\n')}`);
+  }
   console.log(`look: Temporal UI ${services.uiUrl ?? '(external)'} · MongoDB ${services.mongoUri}${mongoDbName()} · campaign ${o.campaignId}`);
   await shutdown(0);
 }

@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 // The `lineage` command. Every subcommand talks to Temporal and MongoDB through
 // TEMPORAL_ADDRESS and MONGODB_URI (defaults: the local services `lineage services` starts).
+// Only commander loads up front: each command imports what it uses, so `--help` and
+// `status` do not pay for the Temporal SDK's gRPC stack or the task loader.
 import { Command, InvalidArgumentError } from 'commander';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
 import path from 'node:path';
 import { CONTROL_QUEUE } from '../ids.js';
-import { lineageHome } from '../config.js';
-import type { Budget, BudgetChange, CampaignInput, CampaignResult, CampaignStatus, ProposerConfig } from '../types.js';
-import { temporalClient } from './client.js';
+import type { Budget, BudgetChange, CampaignInput, CampaignResult, ProposerConfig } from '../types.js';
 import { formatStatus } from './statusView.js';
+
+const temporalClient = async (address?: string) => (await import('./client.js')).temporalClient(address);
+const lineageHome = async () => (await import('../config.js')).lineageHome();
 
 const int = (v: string) => {
   const n = Number(v);
@@ -37,7 +39,8 @@ const amount = (v: string) => {
 const defined = <T extends object>(x: T) => Object.fromEntries(Object.entries(x).filter(([, v]) => v !== undefined)) as T;
 
 /** An update the workflow's validator refused: print its reason, exit 1. */
-function refused(err: unknown): never {
+async function refused(err: unknown): Promise<never> {
+  const { WorkflowUpdateFailedError } = await import('@temporalio/client');
   if (err instanceof WorkflowUpdateFailedError) {
     console.error(`refused: ${err.cause instanceof Error ? err.cause.message : err.message}`);
     process.exit(1);
@@ -66,7 +69,7 @@ program
   .description('start the local Temporal dev server and FerretDB, print their addresses, keep them until Ctrl-C')
   .action(async () => {
     const { startLocalServices } = await import('../services/local.js');
-    const s = await startLocalServices({ stateDir: path.join(lineageHome(), 'services') });
+    const s = await startLocalServices({ stateDir: path.join(await lineageHome(), 'services') });
     console.log(`TEMPORAL_ADDRESS=${s.temporalAddress}\nMONGODB_URI=${s.mongoUri}\nTemporal UI: ${s.uiUrl ?? '(external)'}`);
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void s.stop().then(() => process.exit(0)));
     setInterval(() => undefined, 1 << 30); // stay up (and own the services) until a signal
@@ -141,12 +144,28 @@ program
   });
 
 program
+  .command('setup')
+  .description('install (as root) or name what this host needs: the trial sandbox, the tasks\' packages and data, the service binaries')
+  .option('--task <names...>', 'tasks whose requirements to provision (default: golf-mini)')
+  .option('--tests', 'also what `npm test` needs (chromium, a compose client, every shipped task)')
+  .option('--check', 'only check; install nothing')
+  .action(async (o: { task?: string[]; tests?: boolean; check?: boolean }) => {
+    const { setupHost, shippedTaskDirs } = await import('../services/hostSetup.js');
+    const { ensureBinaries } = await import('../services/provision.js');
+    const tasks = o.tests ? shippedTaskDirs(true) : (o.task ?? ['golf-mini']);
+    await setupHost({ tasks, tests: o.tests, install: !o.check, log: (l) => console.log(l) });
+    const { repoRoot } = await import('../task/spec.js');
+    if (!o.check) await ensureBinaries(path.join(repoRoot(), '.lineage'), { log: (l) => console.log(l) });
+    console.log(`ready: ${o.tests ? 'the tests and every shipped task' : tasks.join(', ')}${process.env.LINEAGE_SANDBOX === 'off' ? ' (sandbox off by LINEAGE_SANDBOX=off)' : ', the trial sandbox'}`);
+  });
+
+program
   .command('status <campaignId>')
-  .description('query a campaign: in-flight trials and their stages, best, budget used and left, counts by label')
-  .option('--json', 'print the status query result as JSON')
+  .description('a campaign\'s status: in-flight trials and their stages, best, budget used and left, counts by label')
+  .option('--json', 'print the status as JSON')
   .action(async (id: string, o: { json?: boolean }) => {
-    const client = await temporalClient();
-    const s: CampaignStatus = await client.workflow.getHandle(id).query('status');
+    const { campaignStatus } = await import('./status.js');
+    const s = await campaignStatus(id);
     console.log(o.json ? JSON.stringify(s, null, 2) : formatStatus(s));
   });
 

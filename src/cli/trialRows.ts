@@ -5,12 +5,23 @@ function fmt(x: number | null | undefined): string {
   return x === null || x === undefined ? '—' : Number(x.toPrecision(5)).toString();
 }
 
+const EXCEPTION_LINE = /^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning)\b.*$/;
+
+/** Why a trial failed, in a few words: the exception a traceback ends with, else the reason's first line. */
+export function failureGist(t: Pick<TrialDoc, 'reason' | 'logExcerpt'>, width = 70): string {
+  const lines = `${t.reason ?? ''}\n${t.logExcerpt ?? ''}`.split('\n').map((l) => l.trim());
+  const exception = lines.filter((l) => EXCEPTION_LINE.test(l)).at(-1);
+  const gist = (exception ?? lines.find(Boolean) ?? '').replace(/\s+/g, ' ');
+  return gist.length > width ? `${gist.slice(0, width - 1)}…` : gist;
+}
+
 export function trialRow(t: TrialDoc, best: number | null): string {
   const idx = String(t.index).padStart(3);
   const who = t.specialist.padEnd(9);
-  const label = t.label.padEnd(20);
   const hyp = (t.hypothesis || t.reason || '').replace(/\s+/g, ' ').slice(0, 44).padEnd(44);
-  return `#${idx}  ${who} ${hyp}  ${label} score ${fmt(t.score).padEnd(8)} best ${fmt(best)}`;
+  const row = `#${idx}  ${who} ${hyp}  ${t.label.padEnd(20)} score ${fmt(t.score).padEnd(8)} best ${fmt(best)}`;
+  // A row that is no research outcome says why on the same line.
+  return t.label === 'keep' || t.label === 'discard' ? row : `${row}  — ${failureGist(t)}`;
 }
 
 /** Prints rows for trials recorded since the last call; returns how many it printed. */

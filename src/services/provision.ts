@@ -1,11 +1,9 @@
-// Provisioning of the local tools that the services and the GPU worker need:
-// the Temporal CLI (its dev server), the FerretDB binary (MongoDB wire protocol
-// over SQLite, built from services/ferretdb) and a Python with torch + numpy.
+// Provisioning of the two service binaries: the Temporal CLI (its dev server) and FerretDB
+// (MongoDB wire protocol over SQLite, built from services/ferretdb). Debian packages (Python
+// with torch, bubblewrap, task data) are requirements.ts's job.
 //
-// Every step is idempotent and cheap when already done: a binary is trusted when
-// it exists next to a stamp file that names what was provisioned; Python is
-// trusted when the locations of torch and numpy match the stamp of the last full
-// import check. A step that does work prints one short progress line.
+// Every step is idempotent and cheap when already done: a binary is trusted when it exists
+// next to a stamp file that names what was provisioned. A step that does work prints one line.
 
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -14,26 +12,22 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { repoRoot } from '../task/spec.js';
-import { DEFAULT_PYTHON, pythonPath } from '../config.js';
 
 /** The Temporal CLI that the dev server comes from. */
 export const TEMPORAL_CLI_VERSION = '1.9.1';
 /** Go fallback for the Temporal CLI (the newest module version that builds from the proxy). */
 export const TEMPORAL_CLI_GO_VERSION = '1.5.1';
-/** Debian packages that give /usr/bin/python3 torch and numpy. */
-export const PYTHON_APT_PACKAGES = ['python3-torch', 'python3-numpy', 'libopenblas0-pthread'] as const;
 
 export type Log = (line: string) => void;
-export type Tool = 'temporal' | 'ferretdb' | 'python';
+export type Tool = 'temporal' | 'ferretdb';
 
 export interface Binaries {
   temporal?: string;
   ferretdb?: string;
-  python?: string;
 }
 
 export interface EnsureOptions {
-  /** Which tools to provision; all three by default. */
+  /** Which tools to provision; both by default. */
   only?: readonly Tool[];
   log?: Log;
 }
@@ -46,18 +40,16 @@ export function binDirOf(stateDir: string): string {
 }
 
 /**
- * Makes sure the tools exist under `<stateDir>/bin` (and that the Python
- * interpreter imports torch and numpy). Returns their paths.
+ * Makes sure the tools exist under `<stateDir>/bin`. Returns their paths.
  */
 export async function ensureBinaries(stateDir: string, opts: EnsureOptions = {}): Promise<Binaries> {
-  const only = opts.only ?? ['temporal', 'ferretdb', 'python'];
+  const only = opts.only ?? ['temporal', 'ferretdb'];
   const log = opts.log ?? defaultLog;
   const binDir = binDirOf(stateDir);
   await mkdir(binDir, { recursive: true });
   const out: Binaries = {};
   if (only.includes('temporal')) out.temporal = await ensureTemporal(binDir, log);
   if (only.includes('ferretdb')) out.ferretdb = await ensureFerretdb(binDir, log);
-  if (only.includes('python')) out.python = await ensurePython(binDir, log);
   return out;
 }
 
@@ -231,89 +223,6 @@ export async function ensureFerretdb(binDir: string, log: Log = defaultLog): Pro
 }
 
 // ---------------------------------------------------------------------------
-// Python with torch + numpy (for recipes and evaluators)
-
-const PROBE = [
-  'import importlib.util as u, json, os',
-  'out = {}',
-  'for m in ("torch", "numpy"):',
-  '    s = u.find_spec(m)',
-  '    o = s.origin if s and s.origin else None',
-  '    out[m] = [o, os.stat(o).st_mtime_ns if o else None]',
-  'print(json.dumps(out, sort_keys=True))',
-].join('\n');
-
-export async function ensurePython(binDir: string, log: Log = defaultLog): Promise<string> {
-  const py = pythonPath();
-  const stampFile = path.join(binDir, 'python.stamp');
-  const probe = async () => {
-    const r = await execa(py, ['-c', PROBE], { reject: false, timeout: 30_000 });
-    return r.exitCode === 0 ? `${py} ${r.stdout.trim()}` : null;
-  };
-  const fast = await probe();
-  if (fast !== null && (await readText(stampFile)) === fast) return py;
-
-  const t0 = Date.now();
-  let ok = await importCheck(py);
-  const isSystem = py === DEFAULT_PYTHON;
-  const missingPkgs = isSystem ? await missingDebianPackages() : [];
-  if (!ok || missingPkgs.length > 0) {
-    const aptCmd = `apt-get update && apt-get install -y ${PYTHON_APT_PACKAGES.join(' ')}`;
-    if (!isSystem) {
-      throw new Error(
-        `lineage: LINEAGE_PYTHON=${py} cannot import torch and numpy.\n` +
-          `Install them into that interpreter (\`${py} -m pip install torch numpy\`), or unset LINEAGE_PYTHON to use ${DEFAULT_PYTHON} with Debian's packages.`,
-      );
-    }
-    if (process.getuid?.() !== 0 || !(await which('apt-get'))) {
-      throw new Error(
-        `lineage: ${py} cannot import torch and numpy${missingPkgs.length ? ` (missing Debian packages: ${missingPkgs.join(', ')})` : ''}.\n` +
-          `Install them as root:\n  sudo sh -c '${aptCmd}'\n` +
-          'or point LINEAGE_PYTHON at an interpreter that has torch and numpy.',
-      );
-    }
-    log(`provision: installing ${PYTHON_APT_PACKAGES.join(' ')} with apt-get ...`);
-    const env = { DEBIAN_FRONTEND: 'noninteractive' };
-    const up = await execa('apt-get', ['update'], { reject: false, all: true, env, timeout: 600_000 });
-    const inst = await execa('apt-get', ['install', '-y', '--no-install-recommends', ...PYTHON_APT_PACKAGES], {
-      reject: false,
-      all: true,
-      env,
-      timeout: 1_800_000,
-    });
-    if (up.exitCode !== 0 || inst.exitCode !== 0) {
-      throw new Error(`lineage: \`${aptCmd}\` failed:\n${tail(`${up.all ?? ''}\n${inst.all ?? ''}`, 30)}`);
-    }
-    ok = await importCheck(py);
-    if (!ok) throw new Error(`lineage: ${py} still cannot import torch and numpy after installing ${PYTHON_APT_PACKAGES.join(' ')}`);
-    log(`provision: Python packages installed (${secs(t0)})`);
-  }
-  const stamp = await probe();
-  if (stamp !== null) await writeFile(stampFile, stamp);
-  return py;
-}
-
-async function importCheck(py: string): Promise<boolean> {
-  const r = await execa(py, ['-c', 'import torch, numpy'], { reject: false, timeout: 120_000 });
-  return r.exitCode === 0;
-}
-
-async function missingDebianPackages(): Promise<string[]> {
-  if (!(await which('dpkg-query'))) return [];
-  const r = await execa('dpkg-query', ['-W', '-f=${Package} ${db:Status-Status}\n', ...PYTHON_APT_PACKAGES], {
-    reject: false,
-  });
-  const installed = new Set(
-    r.stdout
-      .split('\n')
-      .map((l) => l.trim().split(/\s+/))
-      .filter(([, status]) => status === 'installed')
-      .map(([name]) => name?.replace(/:.*$/, '')),
-  );
-  return PYTHON_APT_PACKAGES.filter((p) => !installed.has(p));
-}
-
-// ---------------------------------------------------------------------------
 // helpers
 
 async function findGo(): Promise<string | null> {
@@ -324,7 +233,7 @@ async function findGo(): Promise<string | null> {
 }
 
 async function findPipPython(): Promise<string | null> {
-  for (const py of ['python3', DEFAULT_PYTHON, 'python']) {
+  for (const py of ['python3', '/usr/bin/python3', 'python']) {
     const r = await execa(py, ['-m', 'pip', '--version'], { reject: false, timeout: 30_000 });
     if (r.exitCode === 0) return py;
   }

@@ -6,6 +6,7 @@ import { hashEvaluator } from '../task/evaluatorHash.js';
 import { saveSnapshot } from '../recipe/snapshot.js';
 import { rosterNames } from '../roster.js';
 import { checkClaudeConfig } from '../proposers/claude/settings.js';
+import { assertTaskReady } from '../services/hostSetup.js';
 
 /** The campaign input does not fit its task: retrying cannot help. */
 export class CampaignInputError extends Error {
@@ -15,6 +16,10 @@ export class CampaignInputError extends Error {
 export async function setupCampaign(rt: Runtime, input: CampaignInput, startedAt: string): Promise<CampaignSetup> {
   const preset = input.preset ?? 'cpu';
   const task = rt.task(input.task, preset);
+  // The control host runs preflight (the task's size projection): its Python must be ready too.
+  await assertTaskReady(task).catch((err: Error) => {
+    throw new CampaignInputError(err.message);
+  });
   const existing = await rt.store.campaigns.findOne({ _id: input.campaignId });
   if (existing && existing.task !== task.spec.name) {
     throw new CampaignInputError(`campaign ${input.campaignId} already exists for task ${existing.task}, not ${task.spec.name}`);

@@ -14,6 +14,7 @@ import { trialEnv } from '../runner/trialEnv.js';
 import { hostName } from '../config.js';
 import { ensureTaskData } from './prepareData.js';
 import { lastJsonLine } from './preflight.js';
+import { assertTaskReady } from '../services/hostSetup.js';
 
 export interface SlotRequest {
   campaignId: string;
@@ -73,6 +74,7 @@ function verifyEvaluator(task: LoadedTask, pinned: string): void {
 export async function trainOnSlot(rt: Runtime, slot: Slot, req: SlotRequest, hooks: StageHooks): Promise<TrainResult> {
   const task = rt.task(req.task, req.preset);
   verifyEvaluator(task, req.evaluatorHash);
+  await assertTaskReady(task); // a host without the task's packages says which, and retries elsewhere
   const dataDir = await ensureTaskData(task, req.evaluatorHash, rt.home, rt.python);
   const { checkout, run, logs } = paths(rt, slot, req);
   rmSync(checkout, { recursive: true, force: true }); // a retry starts from a clean checkout

@@ -92,6 +92,15 @@ export const taskSpecSchema = z
     specialists: z.array(specialist).min(1, 'a task needs a roster of at least one specialist'),
     knobs: z.array(knob).default([]),
     baseline: z.record(z.string(), z.number()).optional(),
+    /** What a host needs to run this task (checked at campaign setup and when a worker loads it). */
+    requires: z
+      .object({
+        debian: z.array(z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, 'a Debian package name')).default([]),
+        python: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]*$/, 'a Python module name')).default([]),
+        files: z.array(z.string().min(1)).default([]),
+        commands: z.array(z.string().regex(/^[^/\s]+$/, 'a program name, without a folder')).default([]),
+      })
+      .default({ debian: [], python: [], files: [], commands: [] }),
   })
   .superRefine((spec, ctx) => {
     const names = new Set(spec.specialists.map((s) => s.name));
