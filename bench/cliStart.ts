@@ -12,6 +12,7 @@ import type { CampaignInput, CampaignStatus } from '../src/types.js';
 import { standInControl, standInSlot } from '../test/support/standInActivities.js';
 
 const RUNS = 9;
+const TRIALS = 200;
 
 // Asynchronous: the campaign's worker lives in this process and must answer the status query meanwhile.
 async function medianSeconds(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -24,7 +25,7 @@ async function medianSeconds(argv: string[], env: NodeJS.ProcessEnv): Promise<nu
   return times.sort((a, b) => a - b)[RUNS >> 1]!;
 }
 
-export async function benchCliStart(temporalAddress: string): Promise<string[]> {
+export async function benchCliStart(temporalAddress: string, uiUrl: string): Promise<string[]> {
   installRuntime();
   const connection = await NativeConnection.connect({ address: temporalAddress });
   const workers = [
@@ -42,9 +43,9 @@ export async function benchCliStart(temporalAddress: string): Promise<string[]> 
       });
     const stamp = Date.now().toString(36);
     const t0 = Date.now();
-    const finished = await start(`bench-finished-${stamp}`, 200);
+    const finished = await start(`bench-finished-${stamp}`, TRIALS);
     await finished.result();
-    process.stderr.write(`cli bench: a 200-trial stand-in campaign finished in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    process.stderr.write(`cli bench: a ${TRIALS}-trial stand-in campaign finished in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
     const live = await start(`bench-live-${stamp}`, 100_000);
     await live.signal('pause');
     for (;;) {
@@ -52,7 +53,8 @@ export async function benchCliStart(temporalAddress: string): Promise<string[]> 
       if (s.state === 'paused' && s.inFlight.length === 0) break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    const env = { ...process.env, TEMPORAL_ADDRESS: temporalAddress };
+    const sdk = { ...process.env, TEMPORAL_ADDRESS: temporalAddress, TEMPORAL_UI_URL: '' };
+    const env = { ...sdk, TEMPORAL_UI_URL: uiUrl }; // status over the Web UI's HTTP API
     const cli = path.join(repoRoot(), 'dist/src/cli/main.js');
     const node = await medianSeconds([process.execPath, '-e', '0'], env);
     const rows: [string, number, number][] = [
@@ -60,6 +62,8 @@ export async function benchCliStart(temporalAddress: string): Promise<string[]> 
       ['lineage --help', await medianSeconds([process.execPath, cli, '--help'], env), 0.4],
       ['lineage status (running campaign)', await medianSeconds([process.execPath, cli, 'status', live.workflowId], env), 0.4],
       ['lineage status (finished, 200 trials)', await medianSeconds([process.execPath, cli, 'status', finished.workflowId], env), 1],
+      ['  the same over gRPC (the SDK; no HTTP endpoint known)', await medianSeconds([process.execPath, cli, 'status', finished.workflowId], sdk), 0],
+      ['  running campaign over gRPC', await medianSeconds([process.execPath, cli, 'status', live.workflowId], sdk), 0],
     ];
     await live.terminate('bench done');
     const out = [`CLI start-up, median of ${RUNS} runs (seconds; "beyond node" = minus node -e 0)`, '| command | seconds | beyond node | target beyond node |', '|---|---|---|---|'];

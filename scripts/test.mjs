@@ -45,6 +45,8 @@ for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => void services.s
 process.env.TEMPORAL_ADDRESS = services.temporalAddress;
 process.env.MONGODB_URI = services.mongoUri;
 process.env.LINEAGE_TEST_UI_URL = services.uiUrl ?? '';
+// As a user's shell would have it: `lineage status` reads Temporal's HTTP API through the Web UI.
+process.env.TEMPORAL_UI_URL = services.uiUrl ?? '';
 process.env.LINEAGE_HOME = path.join(root, '.lineage', 'test-home');
 process.env.LINEAGE_DB = `lineage_test_${Date.now().toString(36)}`;
 rmSync(process.env.LINEAGE_HOME, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 // Process-wide settings, all from the environment so the same code points at local or remote services.
 import path from 'node:path';
 import os from 'node:os';
-import { repoRoot } from './task/spec.js';
+import { repoRoot } from './repoRoot.js';
 
 export { CONTROL_QUEUE, GPU_QUEUE } from './ids.js';
 

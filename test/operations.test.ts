@@ -114,6 +114,18 @@ describe('operating a campaign', function () {
     assert.equal(result.status.inFlight.length, 0);
     assert.equal(result.status.parallelism, 2);
     assert.deepEqual(result.status.budget, { trials: spent, gpuHours: 5, dollars: 1 });
+    // A finished campaign's status is read from its result, over the Web UI's HTTP API and over gRPC alike.
+    const ui = process.env.TEMPORAL_UI_URL;
+    try {
+      for (const via of [process.env.LINEAGE_TEST_UI_URL!, '']) {
+        process.env.TEMPORAL_UI_URL = via;
+        const closed = await lineage('status', campaignId, '--json');
+        assert.equal(closed.code, 0, closed.stderr);
+        assert.deepEqual(JSON.parse(closed.stdout), result.status, via ? 'over HTTP' : 'over gRPC');
+      }
+    } finally {
+      process.env.TEMPORAL_UI_URL = ui;
+    }
   });
 
   it('stops at the deadline even while idle', async () => {

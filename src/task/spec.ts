@@ -4,6 +4,7 @@ import path from 'node:path';
 import picomatch from 'picomatch';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { repoRoot } from '../repoRoot.js';
 
 const command = z.array(z.string().min(1)).min(1, 'needs at least the program');
 
@@ -186,15 +187,7 @@ export function tasksRoot(): string {
 }
 
 /** The Lineage checkout (the folder holding package.json), from the compiled or source location. */
-export function repoRoot(): string {
-  let dir = path.dirname(new URL(import.meta.url).pathname);
-  while (!existsSync(path.join(dir, 'package.json'))) {
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error('cannot find the Lineage checkout above ' + import.meta.url);
-    dir = up;
-  }
-  return dir;
-}
+export { repoRoot };
 
 // Heavy folders of a user's checkout that recipe globs never descend into.
 const SKIP_DIRS = new Set(['.git', '.venv', 'venv', 'node_modules', '__pycache__']);
