@@ -12,7 +12,7 @@ import { connectWorker, createControlWorker, createSlotWorkers } from '../worker
 import { temporalClient } from './client.js';
 import { TrialFeed } from './trialRows.js';
 import { CONTROL_QUEUE } from '../ids.js';
-import { sandboxKind } from '../runner/sandbox.js';
+import { requireSandbox, sandboxLine } from '../runner/sandbox.js';
 import type { CampaignInput, CampaignResult } from '../types.js';
 
 export interface DemoOptions {
@@ -26,6 +26,7 @@ export interface DemoOptions {
 
 export async function runDemo(o: DemoOptions): Promise<void> {
   const log = (line: string) => console.log(line);
+  const sandbox = sandboxLine(requireSandbox()); // refuse before starting anything
   const home = lineageHome();
   const services = await startLocalServices({ stateDir: path.join(home, 'services'), log });
   process.env.TEMPORAL_ADDRESS = services.temporalAddress;
@@ -66,7 +67,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     const input: CampaignInput = { campaignId: o.campaignId, task: o.task, budget: { trials: o.trials }, parallelism: o.parallelism, proposer: { kind: 'offline' }, seed: 1 };
     await client.workflow.start('campaign', { workflowId: o.campaignId, taskQueue: CONTROL_QUEUE, args: [input] });
   }
-  console.log(`${resumed ? 'resuming' : 'campaign'} ${o.campaignId}: task ${o.task}, ${o.trials} trials, ${o.parallelism} in flight, ${o.slots} CPU slots, sandbox ${sandboxKind()} (offline proposer; no API key needed)`);
+  console.log(`${resumed ? 'resuming' : 'campaign'} ${o.campaignId}: task ${o.task}, ${o.trials} trials, ${o.parallelism} in flight, ${o.slots} CPU slots, ${sandbox} (offline proposer; no API key needed)`);
   if (services.uiUrl) console.log(`Temporal UI: ${services.uiUrl}/namespaces/default/workflows/${o.campaignId}`);
   console.log(`MongoDB:     ${services.mongoUri}${mongoDbName()} (collections campaigns, trials)`);
 

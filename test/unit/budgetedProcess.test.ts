@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runBudgeted } from '../../src/runner/budgetedProcess.js';
-import { sandboxKind } from '../../src/runner/sandbox.js';
+import { requireSandbox } from '../../src/runner/sandbox.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'lineage-run-'));
 const base = { cwd: dir, env: { PATH: '/usr/bin:/bin' }, graceS: 0.5, memoryLimitMb: 256, logFile: path.join(dir, 'log') };
@@ -48,7 +48,7 @@ describe('budgeted process', () => {
 
 describe('sandbox', () => {
   it('lets a trial write only its checkout, hides what it must not read, and has no network', async function () {
-    if (sandboxKind() !== 'bwrap') throw new Error('bubblewrap is not usable here: .ci/run installs it');
+    requireSandbox();
     const secret = mkdtempSync(path.join(os.tmpdir(), 'lineage-hidden-'));
     writeFileSync(path.join(secret, 'val.bin'), 'held out');
     const outside = path.join(os.tmpdir(), `lineage-escape-${process.pid}`);
