@@ -131,6 +131,9 @@ export async function runBudgeted(run: BudgetedRun): Promise<RunOutcome> {
   // The command's own exit ends the run, even while something it left holds its output open.
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await exited;
+  // bubblewrap's PID namespace takes what the command left with it as it winds down; whatever
+  // is still in the cgroup a moment later kept running on its own.
+  for (let i = 0; i < 25 && cgroup?.populated(); i++) await new Promise((r) => setTimeout(r, 20));
   const leftovers = cgroup ? cgroup.pids().length : 0;
   await end();
   const result = await child;

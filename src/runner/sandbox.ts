@@ -132,7 +132,10 @@ function bwrapArgs(spec: SandboxSpec, cwd: string | undefined): string[] {
   const hidden = (spec.hidden ?? []).filter((h) => mounts.some((m) => inside(h, m.p) && h !== m.p));
   for (const h of hidden) args.push('--tmpfs', h);
   for (const r of spec.reveal ?? []) if (hidden.some((h) => inside(r, h)) && existsSync(r)) args.push('--ro-bind', r, r);
-  for (const dev of gpuNodes(spec.gpus)) args.push('--dev-bind', dev, dev);
+  const gpu = gpuNodes(spec.gpus);
+  // The CUDA driver and NVML read the PCI topology from /sys; a CPU run does not see it.
+  if (gpu.length) args.push('--ro-bind', '/sys', '/sys');
+  for (const dev of gpu) args.push('--dev-bind', dev, dev);
   if (cwd) args.push('--chdir', cwd);
   args.push('--');
   return args;
@@ -169,12 +172,13 @@ export function fixAdvice(error: string): string {
   );
 }
 
-let reportCache: SandboxReport | undefined;
+let reportCache: { key: string; report: SandboxReport } | undefined;
 
 /** The mechanisms that confine trials here; throws SandboxUnavailableError unless bwrap works or unsafe was asked for. */
 export function requireSandbox(): SandboxReport {
-  if (reportCache && reportCache.mode === (unsafeRequested() ? 'unsafe' : 'bwrap')) return reportCache;
   const unsafe = unsafeRequested();
+  const key = `${unsafe}|${bwrapPath()}|${pythonPath()}`;
+  if (reportCache?.key === key) return reportCache.report;
   if (!unsafe) {
     const error = probeBwrap();
     if (error) throw new SandboxUnavailableError(fixAdvice(error));
@@ -185,13 +189,14 @@ export function requireSandbox(): SandboxReport {
   if (!u) warnings.push('the worker is not root: trials keep its uid outside their user namespace and the checkout has no size limit');
   const cg = cgroupLayout();
   if (!cg.value) warnings.push(`no per-run cgroup (${cg.why}): memory is watched per process group, pids and CPU are not bounded`);
-  reportCache = {
+  const report: SandboxReport = {
     mode: unsafe ? 'unsafe' : 'bwrap',
     user: u ? `${u.name} (uid ${u.uid})` : unsafe ? 'the worker user' : `the worker user, uid 65534 inside a user namespace`,
     cgroups: cg.value ? cg.why : 'none',
     warnings,
   };
-  return reportCache;
+  reportCache = { key, report };
+  return report;
 }
 
 /** One line for the worker's start-up output. */
