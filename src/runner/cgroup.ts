@@ -24,7 +24,7 @@ interface Layout {
   /** 'v2': all from the unified tree; 'v1+v2': v1 controllers, v2 for cgroup.kill; 'v1': freezer + kill. */
   kind: 'v2' | 'v1+v2' | 'v1';
   v2: string | null;
-  v1: Partial<Record<'memory' | 'pids' | 'cpu' | 'freezer', string>>;
+  v1: Partial<Record<'memory' | 'pids' | 'cpu' | 'freezer' | 'cpuset', string>>;
 }
 
 function mountPoints(): { v2: string | null; v1: Map<string, string> } {
@@ -85,14 +85,15 @@ export function cgroupLayout(): { value: Layout | null; why: string } {
     const v2Ok = v2Dir !== null && writable(v2Dir);
     if (v2Ok && v2Delegated(v2Dir!)) return (layout = { value: { kind: 'v2', v2: v2Dir, v1: {} }, why: 'cgroup v2 with memory, pids and cpu delegated' });
     const dirs: Layout['v1'] = {};
-    for (const c of ['memory', 'pids', 'cpu', 'freezer'] as const) {
+    for (const c of ['memory', 'pids', 'cpu', 'freezer', 'cpuset'] as const) {
       const mp = v1.get(c);
       if (!mp) continue;
       const dir = path.join(mp, own.get(c) ?? '/');
       if (writable(dir)) dirs[c] = dir;
     }
     if (dirs.memory && dirs.pids && dirs.cpu && (v2Ok || dirs.freezer)) {
-      return (layout = { value: { kind: v2Ok ? 'v1+v2' : 'v1', v2: v2Ok ? v2Dir : null, v1: dirs }, why: v2Ok ? 'cgroup v1 memory, pids and cpu; v2 cgroup.kill' : 'cgroup v1 memory, pids, cpu and freezer' });
+      const v1s = `cgroup v1 memory, pids, cpu${dirs.cpuset ? ', cpuset' : ''}${v2Ok ? '' : ' and freezer'}`;
+      return (layout = { value: { kind: v2Ok ? 'v1+v2' : 'v1', v2: v2Ok ? v2Dir : null, v1: dirs }, why: v2Ok ? `${v1s}; v2 cgroup.kill` : v1s });
     }
     const missing = ['memory', 'pids', 'cpu'].filter((c) => !dirs[c as 'memory']);
     return (layout = { value: null, why: `no delegated cgroup: v2 ${v2Ok ? 'has no memory/pids/cpu controllers delegated' : v2 ? 'is not writable' : 'is not mounted'}, v1 ${missing.join(', ')} not writable` });
@@ -114,6 +115,22 @@ function field(text: string, key: string): number {
   return m ? Number(m[1]) : 0;
 }
 
+/** CPU numbers in a cpuset list such as "0-3,6". */
+function parseCpus(list: string): number[] {
+  return list.trim().split(',').filter(Boolean).flatMap((r) => {
+    const [a, b] = r.split('-').map(Number);
+    return Array.from({ length: (b ?? a!) - a! + 1 }, (_, i) => a! + i);
+  });
+}
+
+// CPUs handed to live runs of this worker, so concurrent slots get different cores.
+const cpusInUse = new Map<number, number>();
+
+/** The `n` least used CPUs of `allowed`. */
+function pickCpus(allowed: number[], n: number): number[] {
+  return [...allowed].sort((a, b) => (cpusInUse.get(a) ?? 0) - (cpusInUse.get(b) ?? 0) || a - b).slice(0, Math.max(1, Math.min(n, allowed.length)));
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class RunCgroup {
@@ -122,7 +139,11 @@ export class RunCgroup {
     readonly kind: Layout['kind'],
     /** Every directory of this run, one per hierarchy. */
     private readonly dirs: { v2: string | null; v1: Layout['v1'] },
-  ) {}
+    /** The cores of its cpuset, where the host has one. */
+    readonly cpuList: number[] = [],
+  ) {
+    for (const c of cpuList) cpusInUse.set(c, (cpusInUse.get(c) ?? 0) + 1);
+  }
 
   /** Creates the run's groups and sets its limits; null where this host has no usable cgroups. */
   static create(name: string, limits: CgroupLimits): RunCgroup | null {
@@ -155,7 +176,19 @@ export class RunCgroup {
     writeFileSync(path.join(v1.pids!, 'pids.max'), String(limits.pids));
     writeFileSync(path.join(v1.cpu!, 'cpu.cfs_period_us'), String(period));
     writeFileSync(path.join(v1.cpu!, 'cpu.cfs_quota_us'), quota);
-    return new RunCgroup(name, l.kind, { v2: l.kind === 'v1+v2' ? at(l.v2!) : null, v1 });
+    let cpuList: number[] = [];
+    if (v1.cpuset) {
+      // Pinned to whole cores as well as the quota: the recipe sees (sched_getaffinity, nproc) as many cores as its slot has.
+      const parent = path.dirname(v1.cpuset);
+      const own = path.dirname(parent);
+      for (const d of [parent, v1.cpuset]) {
+        if (!read(path.join(d, 'cpuset.cpus')).trim()) writeFileSync(path.join(d, 'cpuset.cpus'), read(path.join(own, 'cpuset.cpus')).trim());
+        if (!read(path.join(d, 'cpuset.mems')).trim()) writeFileSync(path.join(d, 'cpuset.mems'), read(path.join(own, 'cpuset.mems')).trim());
+      }
+      cpuList = pickCpus(parseCpus(read(path.join(parent, 'cpuset.cpus'))), Math.ceil(limits.cpus));
+      writeFileSync(path.join(v1.cpuset, 'cpuset.cpus'), cpuList.join(','));
+    }
+    return new RunCgroup(name, l.kind, { v2: l.kind === 'v1+v2' ? at(l.v2!) : null, v1 }, cpuList);
   }
 
   private all(): string[] {
@@ -232,6 +265,8 @@ export class RunCgroup {
 
   /** Removes the run's groups; call after kill(). */
   remove(): void {
+    for (const c of this.cpuList) cpusInUse.set(c, (cpusInUse.get(c) ?? 1) - 1);
+    this.cpuList.length = 0;
     for (const d of this.all()) {
       try {
         rmdirSync(d);

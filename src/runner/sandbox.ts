@@ -11,7 +11,7 @@
 // unless the worker was started with the explicit unsafe switch LINEAGE_SANDBOX=off
 // (`--no-sandbox`); trial documents record which mode ran them.
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, readdirSync, realpathSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pythonPath } from '../config.js';
 import { RunCgroup, cgroupLayout, type CgroupEvents, type CgroupLimits } from './cgroup.js';
@@ -141,6 +141,20 @@ function bwrapArgs(spec: SandboxSpec, cwd: string | undefined): string[] {
   return args;
 }
 
+/** bubblewrap opens the folders it binds as the trial user: each parent must let it pass. */
+function assertReachable(dirs: string[]): void {
+  const user = trialUser();
+  if (!user) return;
+  for (const dir of dirs) {
+    for (let p = path.dirname(path.resolve(dir)); p !== '/'; p = path.dirname(p)) {
+      const st = statSync(p);
+      if (!(st.mode & 0o001) && st.uid !== user.uid) {
+        throw new Error(`sandbox: ${TRIAL_USER} cannot reach ${dir}: ${p} is mode ${(st.mode & 0o777).toString(8)}; give it o+x (chmod o+x ${p}) or move the folder`);
+      }
+    }
+  }
+}
+
 // -- fail closed ------------------------------------------------------------------------------
 
 let probed: { key: string; error: string | null } | undefined;
@@ -220,6 +234,7 @@ export function sandboxPrefix(spec: SandboxSpec, cwd?: string): string[] {
   const report = requireSandbox();
   const user = trialUser();
   if (user) for (const dir of spec.writable) if (existsSync(dir)) chownTree(dir, user.uid, user.gid);
+  if (report.mode === 'bwrap') assertReachable([...spec.writable, ...(spec.readable ?? []), ...(spec.reveal ?? [])].filter((d) => existsSync(d)));
   let cgroup = spec.cgroup;
   let made = false;
   if (cgroup === undefined) {
