@@ -31,7 +31,7 @@ export interface BudgetedRun {
 const PAGE_KB = 4;
 
 /** Resident memory in MB of every process in the group. */
-function groupRssMb(pgid: number): number {
+export function groupRssMb(pgid: number): number {
   let kb = 0;
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;

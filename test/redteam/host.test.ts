@@ -3,7 +3,7 @@
 // its control runs the same attack under the old sandbox (oldSandbox.ts) and shows it worked.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +13,7 @@ import { requireSandbox } from '../../src/runner/sandbox.js';
 import { judge } from '../../src/judge.js';
 import type { RunOutcome, TrainResult } from '../../src/types.js';
 import { oldRun } from './oldSandbox.js';
+import { processesRunning } from '../support/processes.js';
 
 const PY = '/usr/bin/python3';
 const home = mkdtempSync(path.join(os.tmpdir(), 'lineage-redteam-home-'));
@@ -34,20 +35,6 @@ function labelOf(r: RunOutcome): string {
   const train: TrainResult = { ...r, slotQueue: 'q', host: 'h', slot: 's', attempt: 1 };
   const evaluate = { exitCode: 0, signal: null, timedOut: false, overBudget: false, memoryExceeded: false, wallS: 1, logTail: '', report: { metric: 1, metrics: {}, label: null, reason: '' } };
   return judge({ runs: [{ train, evaluate }], direction: 'minimize', rule: { minDelta: 0, noiseSigmas: 0 }, best: 2, baselineSpread: null, trainBudgetS: 20, evalBudgetS: 20 }).label;
-}
-
-function alive(needle: string): number[] {
-  return readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .filter((p) => {
-      try {
-        const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(needle) && stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
 }
 
 describe('red team: the host', function () {
@@ -184,18 +171,18 @@ print("daemon started")
 `;
     const r = await run(attack);
     assert.match(r.logTail, /daemon started/);
-    assert.deepEqual(alive(marker), []);
+    assert.deepEqual(processesRunning(marker), []);
     // Without bubblewrap's PID namespace, the cgroup alone ends it, and says so.
     process.env.LINEAGE_SANDBOX = 'off';
     try {
       const u = await run(attack);
-      assert.deepEqual(alive(marker), []);
+      assert.deepEqual(processesRunning(marker), []);
       assert.match(u.logTail, /process\(es\) still running in the run's cgroup after its command exited/);
     } finally {
       delete process.env.LINEAGE_SANDBOX;
     }
     await control(attack);
-    const survivors = alive(marker);
+    const survivors = processesRunning(marker);
     assert.ok(survivors.length > 0, 'the old setpriv fallback left the daemon running');
     for (const pid of survivors) process.kill(pid, 'SIGKILL');
   });

@@ -1,9 +1,10 @@
 // The sandbox as it was before issue 11, kept only as the control of the host red-team suite:
 // each attack must work against this and fail against the current one. Two modes: bubblewrap
 // over the whole root file system (`--ro-bind / /`, shared /dev), or, without bubblewrap, the
-// silent setpriv fallback. Budgets were a process-group kill and a resident-memory sum per group.
+// silent setpriv fallback. Budgets were a process-group kill and a resident-memory sum per group
+// (groupRssMb, still the fallback where a host has no cgroups).
 import { execa } from 'execa';
-import { readdirSync, readFileSync } from 'node:fs';
+import { groupRssMb } from '../../src/runner/budgetedProcess.js';
 
 export type OldKind = 'bwrap' | 'setpriv';
 
@@ -14,21 +15,6 @@ export function oldSandboxPrefix(kind: OldKind, spec: { writable: string[]; hidd
   for (const dir of spec.writable) args.push('--bind', dir, dir);
   args.push('--');
   return args;
-}
-
-function groupRssMb(pgid: number): number {
-  let kb = 0;
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) === pgid) kb += Number(fields[21]) * 4;
-    } catch {
-      // gone
-    }
-  }
-  return kb / 1024;
 }
 
 /** The old runner: kills the process group at the budget or when the group's RSS passes the limit. */

@@ -1,27 +1,13 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runBudgeted } from '../../src/runner/budgetedProcess.js';
+import { processesRunning } from '../support/processes.js';
 import { requireSandbox } from '../../src/runner/sandbox.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'lineage-run-'));
 const base = { cwd: dir, env: { PATH: '/usr/bin:/bin' }, graceS: 0.5, memoryLimitMb: 256, logFile: path.join(dir, 'log') };
-
-/** Live processes whose command line contains `needle`; a zombie waiting for its reaper is dead. */
-function processesRunning(needle: string): number[] {
-  return readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .filter((p) => {
-      try {
-        const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(needle) && stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 describe('budgeted process', () => {
   it('kills the whole process group at budget + grace', async () => {
