@@ -101,9 +101,14 @@ function systemPaths(): string[] {
   return out.filter((p) => existsSync(p));
 }
 
+/**
+ * The device nodes of the slot's GPUs. CUDA index i is the i-th /dev/nvidiaN by minor number:
+ * /dev/nvidia<i> on a bare host, and the one node a container was given (its host minor kept).
+ */
 function gpuNodes(gpus: string | null | undefined): string[] {
   if (gpus === null || gpus === undefined || gpus === '') return [];
-  const own = gpus.split(',').filter((g) => /^\d+$/.test(g)).map((g) => `/dev/nvidia${g}`);
+  const nodes = readdirSync('/dev').filter((n) => /^nvidia\d+$/.test(n)).sort((a, b) => Number(a.slice(6)) - Number(b.slice(6)));
+  const own = gpus.split(',').filter((g) => /^\d+$/.test(g)).flatMap((g) => (nodes[Number(g)] ? [`/dev/${nodes[Number(g)]}`] : []));
   return [...own, '/dev/nvidiactl', '/dev/nvidia-uvm', '/dev/nvidia-uvm-tools', '/dev/nvidia-modeset'].filter((p) => existsSync(p));
 }
 
