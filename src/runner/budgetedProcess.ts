@@ -55,8 +55,12 @@ function killGroup(pgid: number): void {
 }
 
 const live = new Set<number>();
-// A worker that exits normally (Ctrl-C, shutdown) takes its trials' process groups with it.
-process.on('exit', () => live.forEach(killGroup));
+const liveCgroups = new Set<RunCgroup>();
+// A worker that exits normally (Ctrl-C, shutdown) takes its trials' process groups and cgroups with it.
+process.on('exit', () => {
+  live.forEach(killGroup);
+  liveCgroups.forEach((c) => c.killNow());
+});
 
 let runs = 0;
 
@@ -93,6 +97,7 @@ export async function runBudgeted(run: BudgetedRun): Promise<RunOutcome> {
     return { exitCode: null, signal: null, timedOut: false, overBudget: false, memoryExceeded: false, wallS: 0, logTail: String(res.message ?? 'failed to start') };
   }
   live.add(pgid);
+  if (cgroup) liveCgroups.add(cgroup);
   const end = async () => {
     killGroup(pgid);
     if (cgroup) await cgroup.kill();
@@ -142,6 +147,7 @@ export async function runBudgeted(run: BudgetedRun): Promise<RunOutcome> {
   clearInterval(watch);
   run.signal?.removeEventListener('abort', onAbort);
   live.delete(pgid);
+  if (cgroup) liveCgroups.delete(cgroup);
   await new Promise<void>((resolve) => log.end(resolve));
 
   const notes: string[] = [];

@@ -235,6 +235,22 @@ export class RunCgroup {
     };
   }
 
+  /** One synchronous round of killing, for a worker that is exiting and cannot wait. */
+  killNow(): void {
+    try {
+      if (this.dirs.v2) writeFileSync(path.join(this.dirs.v2, 'cgroup.kill'), '1');
+    } catch {
+      // no cgroup.kill: the signals below
+    }
+    for (const pid of this.pids()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+  }
+
   /** Kills every process of the run and waits until the group is empty. */
   async kill(): Promise<void> {
     for (let i = 0; i < 100 && this.populated(); i++) {
