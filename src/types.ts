@@ -1,4 +1,5 @@
 // Shapes that cross workflow/activity boundaries. Type-only: safe to import from workflow code.
+import type { SandboxReport } from './runner/sandbox.js';
 
 export const LABELS = [
   'keep',
@@ -240,6 +241,8 @@ export interface TrainResult extends RunOutcome {
   host: string;
   slot: string;
   attempt: number;
+  /** What confined the run: bwrap or the explicit unsafe mode, the trial user, the cgroups. */
+  sandbox?: SandboxReport;
 }
 
 export interface EvalReport {

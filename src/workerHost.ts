@@ -8,6 +8,7 @@ import type { Slot } from './runner/slot.js';
 import { SlotPool } from './runner/slotPool.js';
 import { CONTROL_QUEUE, GPU_QUEUE } from './ids.js';
 import { temporalAddress, temporalNamespace } from './config.js';
+import { requireSandbox, sandboxLine } from './runner/sandbox.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.js', import.meta.url));
 
@@ -42,7 +43,17 @@ export async function connectWorker(address = temporalAddress()): Promise<Native
   return NativeConnection.connect({ address });
 }
 
+/**
+ * Fail closed: a worker that runs trial code (preflight's size projection, train, evaluate)
+ * does not start when its sandbox does not work, unless LINEAGE_SANDBOX=off asked for that.
+ * Returns the one line a worker prints on start.
+ */
+export function sandboxOrRefuse(): string {
+  return sandboxLine(requireSandbox());
+}
+
 export async function createControlWorker(rt: Runtime, connection: NativeConnection, taskQueue = CONTROL_QUEUE): Promise<Worker> {
+  requireSandbox();
   return Worker.create({
     connection,
     namespace: temporalNamespace(),
@@ -56,6 +67,7 @@ export async function createControlWorker(rt: Runtime, connection: NativeConnect
 /** One worker on the shared GPU queue taking as many trains as there are slots, plus one per slot queue. */
 export async function createSlotWorkers(rt: Runtime, connection: NativeConnection, slots: Slot[], sharedQueue = GPU_QUEUE): Promise<Worker[]> {
   if (slots.length === 0) return [];
+  requireSandbox();
   const pool = new SlotPool(slots);
   const common = { connection, namespace: temporalNamespace() };
   const workers = [await Worker.create({ ...common, taskQueue: sharedQueue, activities: trainActivities(rt, pool), maxConcurrentActivityTaskExecutions: slots.length })];

@@ -14,7 +14,7 @@ import { TrialFeed, failureGist } from './trialRows.js';
 import { setupHost } from '../services/hostSetup.js';
 import { existsSync } from 'node:fs';
 import { CONTROL_QUEUE } from '../ids.js';
-import { sandboxKind } from '../runner/sandbox.js';
+import { requireSandbox, sandboxLine } from '../runner/sandbox.js';
 import type { CampaignInput, CampaignResult } from '../types.js';
 
 export interface DemoOptions {
@@ -31,6 +31,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   const home = lineageHome();
   // Everything the demo's task and the sandbox need, installed (as root) or named, before anything starts.
   await setupHost({ tasks: [o.task], log });
+  const sandbox = sandboxLine(requireSandbox()); // a sandbox that does not work stops the demo here
   const services = await startLocalServices({ stateDir: path.join(home, 'services'), log });
   process.env.TEMPORAL_ADDRESS = services.temporalAddress;
   process.env.MONGODB_URI = services.mongoUri;
@@ -70,7 +71,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     const input: CampaignInput = { campaignId: o.campaignId, task: o.task, budget: { trials: o.trials }, parallelism: o.parallelism, proposer: { kind: 'offline' }, seed: 1 };
     await client.workflow.start('campaign', { workflowId: o.campaignId, taskQueue: CONTROL_QUEUE, args: [input] });
   }
-  console.log(`${resumed ? 'resuming' : 'campaign'} ${o.campaignId}: task ${o.task}, ${o.trials} trials, ${o.parallelism} in flight, ${o.slots} CPU slots, sandbox ${sandboxKind()} (offline proposer; no API key needed)`);
+  console.log(`${resumed ? 'resuming' : 'campaign'} ${o.campaignId}: task ${o.task}, ${o.trials} trials, ${o.parallelism} in flight, ${o.slots} CPU slots, ${sandbox} (offline proposer; no API key needed)`);
   if (services.uiUrl) console.log(`Temporal UI: ${services.uiUrl}/namespaces/default/workflows/${o.campaignId}`);
   console.log(`MongoDB:     ${services.mongoUri}${mongoDbName()} (collections campaigns, trials)`);
 

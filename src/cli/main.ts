@@ -50,6 +50,12 @@ async function refused(err: unknown): Promise<never> {
 
 const program = new Command('lineage').description('Durable auto-research campaigns on Temporal').showHelpAfterError();
 
+const unsafeOption = ['--no-sandbox', 'UNSAFE: run trials without bubblewrap (same as LINEAGE_SANDBOX=off); printed on start and recorded in every trial'] as const;
+/** commander turns --no-sandbox into sandbox: false. */
+const applyUnsafe = (o: { sandbox?: boolean }) => {
+  if (o.sandbox === false) process.env.LINEAGE_SANDBOX = 'off';
+};
+
 program
   .command('demo')
   .description('start local services and workers, and run (or resume) a demo campaign on a CPU task')
@@ -59,7 +65,9 @@ program
   .option('--slots <n>', 'CPU slots', int, 2)
   .option('--threads <n>', 'threads per slot', int, 1)
   .option('--campaign <id>', 'campaign id (the same id resumes)', 'demo-golf-mini')
+  .option(...unsafeOption)
   .action(async (o) => {
+    applyUnsafe(o);
     const { runDemo } = await import('./demo.js');
     await runDemo({ task: o.task, trials: o.trials, parallelism: o.parallelism, slots: o.slots, threads: o.threads, campaignId: o.campaign });
   });
@@ -79,7 +87,9 @@ const worker = program.command('worker').description('run a worker process');
 worker
   .command('control')
   .description('workflows and control activities (propose, apply, preflight, judge, record)')
-  .action(async () => {
+  .option(...unsafeOption)
+  .action(async (o) => {
+    applyUnsafe(o);
     const { runControlWorker } = await import('../../workers/control.js');
     await runControlWorker();
   });
@@ -89,7 +99,9 @@ worker
   .option('--gpus <list>', 'GPU indices, one slot each, pinned with CUDA_VISIBLE_DEVICES')
   .option('--slots <n>', 'CPU slots when there is no GPU', int, 1)
   .option('--threads <n>', 'threads per slot', int, 1)
+  .option(...unsafeOption)
   .action(async (o) => {
+    applyUnsafe(o);
     const { runGpuWorker } = await import('../../workers/gpu.js');
     await runGpuWorker({ gpus: o.gpus ? String(o.gpus).split(',') : null, slots: o.slots, threads: o.threads });
   });

@@ -1,8 +1,12 @@
-// Runs untrusted recipe code: a clean environment, a sandbox (sandbox.ts), its own process
-// group (killed whole at budget + grace, or when its resident memory passes the limit).
+// Runs untrusted recipe code: a clean environment, the sandbox (sandbox.ts) and a cgroup of its
+// own (cgroup.ts) that bounds memory, pids and CPU whatever process groups the code makes. The
+// run ends when its command exits or passes budget + grace, and then the whole cgroup is
+// killed: nothing it started keeps working off the clock, and its wall time is the cgroup's
+// lifetime. Where the host has no usable cgroups, the process group is watched instead.
 import { execa } from 'execa';
 import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import type { RunOutcome } from '../types.js';
+import { RunCgroup } from './cgroup.js';
 import { sandboxPrefix, type SandboxSpec } from './sandbox.js';
 
 export interface BudgetedRun {
@@ -17,14 +21,17 @@ export interface BudgetedRun {
   onProgress?: (lastLine: string) => void;
   signal?: AbortSignal;
   tailBytes?: number;
-  /** Default: only cwd is writable, network off, nothing hidden. */
+  /** Default: only cwd is writable, network off, nothing else visible but the interpreter. */
   sandbox?: Partial<SandboxSpec>;
+  /** CPU cores (the slot's threads; default 1) and process/thread count (default 1024). */
+  cpus?: number;
+  pids?: number;
 }
 
 const PAGE_KB = 4;
 
 /** Resident memory in MB of every process in the group. */
-function groupRssMb(pgid: number): number {
+export function groupRssMb(pgid: number): number {
   let kb = 0;
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
@@ -48,15 +55,30 @@ function killGroup(pgid: number): void {
 }
 
 const live = new Set<number>();
-// A worker that exits normally (Ctrl-C, shutdown) takes its trials' process groups with it.
-process.on('exit', () => live.forEach(killGroup));
+const liveCgroups = new Set<RunCgroup>();
+// A worker that exits normally (Ctrl-C, shutdown) takes its trials' process groups and cgroups with it.
+process.on('exit', () => {
+  live.forEach(killGroup);
+  liveCgroups.forEach((c) => c.killNow());
+});
+
+let runs = 0;
 
 export async function runBudgeted(run: BudgetedRun): Promise<RunOutcome> {
   const tailBytes = run.tailBytes ?? 8000;
+  const limits = { memoryMb: run.memoryLimitMb, pids: run.pids ?? 1024, cpus: run.cpus ?? 1 };
+  const cgroup = RunCgroup.create(`run-${process.pid}-${Date.now().toString(36)}-${++runs}`, limits);
+  const sandbox: SandboxSpec = { writable: [run.cwd], network: false, ...run.sandbox, cgroup };
+  let prefix: string[];
+  try {
+    prefix = sandboxPrefix(sandbox, run.cwd);
+  } catch (err) {
+    cgroup?.remove();
+    throw err;
+  }
   const started = Date.now();
   const log = createWriteStream(run.logFile);
-  const sandbox: SandboxSpec = { writable: [run.cwd], hidden: [], reveal: [], network: false, ...run.sandbox };
-  const [file, ...args] = [...sandboxPrefix(sandbox), ...run.command];
+  const [file, ...args] = [...prefix, ...run.command];
   const child = execa(file!, args, {
     cwd: run.cwd,
     env: run.env,
@@ -71,9 +93,15 @@ export async function runBudgeted(run: BudgetedRun): Promise<RunOutcome> {
   if (pgid === undefined) {
     const res = await child;
     log.end();
+    cgroup?.remove();
     return { exitCode: null, signal: null, timedOut: false, overBudget: false, memoryExceeded: false, wallS: 0, logTail: String(res.message ?? 'failed to start') };
   }
   live.add(pgid);
+  if (cgroup) liveCgroups.add(cgroup);
+  const end = async () => {
+    killGroup(pgid);
+    if (cgroup) await cgroup.kill();
+  };
 
   let tail = '';
   let lastLine = '';
@@ -89,32 +117,55 @@ export async function runBudgeted(run: BudgetedRun): Promise<RunOutcome> {
   let peakMb = 0;
   const deadline = setTimeout(() => {
     timedOut = true;
-    killGroup(pgid);
+    void end();
   }, (run.budgetS + run.graceS) * 1000);
   const watch = setInterval(() => {
-    const rss = groupRssMb(pgid);
+    // With a cgroup the kernel enforces the limit (an OOM kill inside the group); without one,
+    // the resident memory of the process group is the best measure there is.
+    const rss = cgroup ? cgroup.memoryMb() : groupRssMb(pgid);
     peakMb = Math.max(peakMb, rss);
-    if (rss > run.memoryLimitMb) {
+    if (!cgroup && rss > run.memoryLimitMb) {
       memoryExceeded = true;
       killGroup(pgid);
     }
     run.onProgress?.(lastLine);
   }, 1000);
-  const onAbort = () => killGroup(pgid);
+  const onAbort = () => void end();
   run.signal?.addEventListener('abort', onAbort);
 
+  // The command's own exit ends the run, even while something it left holds its output open.
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await exited;
+  // bubblewrap's PID namespace takes what the command left with it as it winds down; whatever
+  // is still in the cgroup a moment later kept running on its own.
+  for (let i = 0; i < 25 && cgroup?.populated(); i++) await new Promise((r) => setTimeout(r, 20));
+  const leftovers = cgroup ? cgroup.pids().length : 0;
+  await end();
   const result = await child;
+  const wallS = (Date.now() - started) / 1000;
   clearTimeout(deadline);
   clearInterval(watch);
   run.signal?.removeEventListener('abort', onAbort);
-  killGroup(pgid); // stragglers the recipe left behind
   live.delete(pgid);
+  if (cgroup) liveCgroups.delete(cgroup);
   await new Promise<void>((resolve) => log.end(resolve));
 
-  const wallS = (Date.now() - started) / 1000;
-  let note = '';
-  if (timedOut) note = `\n[lineage] killed: process group ran past budget ${run.budgetS}s + grace ${run.graceS}s`;
-  if (memoryExceeded) note = `\n[lineage] killed: resident memory ${peakMb.toFixed(0)} MB passed the limit ${run.memoryLimitMb} MB`;
+  const notes: string[] = [];
+  if (cgroup) {
+    const ev = cgroup.events();
+    cgroup.remove();
+    peakMb = Math.max(peakMb, ev.peakMb);
+    if (ev.oomKills > 0) {
+      memoryExceeded = true;
+      notes.push(`[lineage] killed: the run's cgroup reached its memory limit ${run.memoryLimitMb} MB (${ev.oomKills} OOM kill${ev.oomKills > 1 ? 's' : ''})`);
+    }
+    if (ev.pidsLimitHits > 0) notes.push(`[lineage] blocked: ${ev.pidsLimitHits} fork(s) refused at the pids limit ${limits.pids}`);
+    if (leftovers > 0) notes.push(`[lineage] killed: ${leftovers} process(es) still running in the run's cgroup after its command exited`);
+  } else if (memoryExceeded) {
+    notes.push(`[lineage] killed: resident memory ${peakMb.toFixed(0)} MB passed the limit ${run.memoryLimitMb} MB`);
+  }
+  if (timedOut) notes.push(`[lineage] killed: ran past budget ${run.budgetS}s + grace ${run.graceS}s`);
+  const note = notes.length ? `\n${notes.join('\n')}` : '';
   return {
     exitCode: result.exitCode ?? null,
     signal: result.signal ?? null,

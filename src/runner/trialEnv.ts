@@ -27,6 +27,10 @@ export function trialEnv(o: TrialEnvOptions): Record<string, string> {
     HOME: tmp,
     TMPDIR: tmp,
     PYTHONDONTWRITEBYTECODE: '1',
+    // Bytecode is read and written only under the trial's own fresh checkout, never beside
+    // shared sources (an evaluator's __pycache__ is invisible to the evaluator hash).
+    PYTHONPYCACHEPREFIX: path.join(tmp, 'pycache'),
+    USER: 'lineage-trial',
     PYTHONUNBUFFERED: '1',
     PYTHONHASHSEED: String(o.seed),
     OMP_NUM_THREADS: String(o.threads),

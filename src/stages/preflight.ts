@@ -45,7 +45,7 @@ export async function preflight(rt: Runtime, input: TrialInput, sha: string, cha
     if (!spec.size?.project) return { ok: true };
     const command = expandCommand(spec.size.project, { python: rt.python, root: repoRoot(), evaluator: evaluatorDir, data: '', checkout: dir, run: path.join(dir, 'run') });
     const env = trialEnv({ checkout: dir, runDir: path.join(dir, 'run'), dataDir: '', seed: input.seed, device: 'cpu', cudaVisibleDevices: null, threads: 1, preset: input.preset, taskEnv: spec.env });
-    const out = await runBudgeted({ command, cwd: dir, env, budgetS: 60, graceS: 5, memoryLimitMb: spec.memory_limit_mb, logFile: path.join(dir, '.preflight.log'), sandbox: { hidden: [rt.home] } });
+    const out = await runBudgeted({ command, cwd: dir, env, budgetS: 60, graceS: 5, memoryLimitMb: spec.memory_limit_mb, logFile: path.join(dir, '.preflight.log'), sandbox: { writable: [dir], readable: [evaluatorDir] } });
     const report = lastJsonLine(out.logTail);
     const projected = typeof report?.projected_bytes === 'number' ? report.projected_bytes : null;
     if (out.exitCode !== 0 || projected === null) {

@@ -1,6 +1,6 @@
 // train and evaluate run on one slot: a fresh checkout of the trial's commit, the task's
 // commands under their budgets, outputs kept on the slot's host between the two stages.
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Runtime } from '../runtime.js';
 import type { Slot } from '../runner/slot.js';
@@ -11,8 +11,10 @@ import { expandCommand, repoRoot, type LoadedTask } from '../task/spec.js';
 import { hashEvaluator } from '../task/evaluatorHash.js';
 import { runBudgeted } from '../runner/budgetedProcess.js';
 import { trialEnv } from '../runner/trialEnv.js';
+import { requireSandbox } from '../runner/sandbox.js';
+import { freshCheckout, removeCheckout } from '../runner/checkoutDisk.js';
 import { hostName } from '../config.js';
-import { ensureTaskData } from './prepareData.js';
+import { ensureTaskData, verifyTaskData } from './prepareData.js';
 import { lastJsonLine } from './preflight.js';
 import { assertTaskReady } from '../services/hostSetup.js';
 
@@ -77,12 +79,20 @@ export async function trainOnSlot(rt: Runtime, slot: Slot, req: SlotRequest, hoo
   await assertTaskReady(task); // a host without the task's packages says which, and retries elsewhere
   const dataDir = await ensureTaskData(task, req.evaluatorHash, rt.home, rt.python);
   const { checkout, run, logs } = paths(rt, slot, req);
-  rmSync(checkout, { recursive: true, force: true }); // a retry starts from a clean checkout
+  if (!task.dataDir) verifyTaskData(dataDir);
+  const sandbox = requireSandbox(); // fail closed: no trial code runs unconfined unless the worker was started unsafe
+  freshCheckout(checkout); // a retry starts from a clean checkout; a size-bounded tmpfs where the worker may mount
   writeCheckout(checkout, await loadSnapshot(rt.store, req.sha));
   mkdirSync(run, { recursive: true });
   mkdirSync(path.join(checkout, '.tmp'), { recursive: true });
   mkdirSync(logs, { recursive: true });
   const command = expandCommand(task.spec.train.command, { python: rt.python, root: repoRoot(), evaluator: task.evaluatorDir, data: dataDir, checkout, run });
+  // Training sees the interpreter, its checkout (writable) and the train split; never other
+  // trials, the state folder or held-out data. A user's data folder (data.from_env) stays
+  // visible: upstream recipes score their own validation split. A train command that runs an
+  // evaluator-owned launcher ({evaluator} in it) may read the evaluator folder.
+  const trainSplit = path.join(dataDir, 'train');
+  const readable = [task.dataDir ?? (existsSync(trainSplit) ? trainSplit : dataDir), ...(task.spec.train.command.some((a) => a.includes('{evaluator}')) ? [task.evaluatorDir] : [])];
   const outcome = await runBudgeted({
     command,
     cwd: checkout,
@@ -90,17 +100,14 @@ export async function trainOnSlot(rt: Runtime, slot: Slot, req: SlotRequest, hoo
     budgetS: task.spec.train.budget_s,
     graceS: task.spec.train.grace_s,
     memoryLimitMb: task.spec.memory_limit_mb,
+    cpus: slot.threads,
     logFile: path.join(logs, `${req.trialId}.train.log`),
-    // Training sees its checkout and the train split; never other trials or held-out data. A user's
-    // data folder (data.from_env) stays visible: upstream recipes score their own validation split.
-    sandbox: task.dataDir
-      ? { writable: [checkout], hidden: [rt.home] }
-      : { writable: [checkout], hidden: [rt.home, dataDir], reveal: [path.join(dataDir, 'train')] },
+    sandbox: { writable: [checkout], readable, gpus: slot.cudaVisibleDevices },
     onProgress: (line) => hooks.heartbeat(line),
     signal: hooks.signal,
   });
   throwIfInterrupted(hooks, 'train');
-  return { ...outcome, slotQueue: slot.queue, host: hostName(), slot: slot.id, attempt: hooks.attempt };
+  return { ...outcome, slotQueue: slot.queue, host: hostName(), slot: slot.id, attempt: hooks.attempt, sandbox };
 }
 
 function toReport(raw: Record<string, unknown>): EvalReport | string {
@@ -133,12 +140,13 @@ export async function evaluateOnSlot(rt: Runtime, slot: Slot, req: SlotRequest, 
     graceS: task.spec.evaluate.grace_s,
     memoryLimitMb: task.spec.memory_limit_mb,
     logFile: path.join(logs, `${req.trialId}.eval.log`),
-    sandbox: { writable: [checkout], hidden: [rt.home], reveal: [dataDir] },
+    cpus: slot.threads,
+    sandbox: { writable: [checkout], readable: [task.evaluatorDir, dataDir], gpus: slot.cudaVisibleDevices },
     onProgress: (line) => hooks.heartbeat(line),
     signal: hooks.signal,
   });
   throwIfInterrupted(hooks, 'evaluate');
-  rmSync(checkout, { recursive: true, force: true }); // the full logs stay under logs/
+  removeCheckout(checkout); // the full logs stay under logs/
   const raw = lastJsonLine(outcome.logTail);
   if (!raw) return { ...outcome, report: null, parseError: 'evaluator printed no JSON report line' };
   const report = toReport(raw);
