@@ -42,6 +42,26 @@ export interface Proposal {
   knob?: KnobMove;
   /** A port of another trial's diff onto the current best: that trial is the second parent. */
   portedFrom?: { index: number; sha: string };
+  /** Who wrote it: the proposer kind and the campaign arm (e.g. claude+optuna-tpe for the hybrid). */
+  origin?: ProposalOrigin;
+  /** The task's declared knobs in the recipe this proposal produces, as written: the optimizer's history. */
+  knobValues?: Record<string, string>;
+  /** Earlier choices refused because their recipe duplicated a trained or in-flight trial. */
+  duplicatesRefused?: number;
+}
+
+export interface ProposalOrigin {
+  proposer: ProposerConfig['kind'];
+  arm: string;
+}
+
+export type OptunaSampler = 'tpe' | 'cmaes';
+
+/** A real optimizer over the task's declared knobs, its study rebuilt from the campaign's trials. */
+export interface OptunaProposerConfig {
+  kind: 'optuna';
+  /** TPE (default) or CMA-ES. */
+  sampler?: OptunaSampler;
 }
 
 export interface Usage {
@@ -76,10 +96,13 @@ export interface ClaudeProposerConfig {
   lineage?: boolean;
   /** The meta analyst refreshes the campaign's key-insights note every this many finished trials (0: never). */
   metaEvery?: number;
+  /** The hybrid arm: the lineage view carries this optimizer's suggestion, to take, refine or ignore. */
+  optimizer?: OptunaProposerConfig;
 }
 
 export type ProposerConfig =
   | { kind: 'offline' }
+  | OptunaProposerConfig
   /** Replays a fixed list of proposals, one per trial in order (then falls back to offline). */
   | { kind: 'replay'; proposals: Omit<Proposal, 'knob'>[] }
   | ClaudeProposerConfig;

@@ -19,13 +19,13 @@ import type { Budget, CampaignCarry, CampaignInput, CampaignResult, CampaignStat
 import { CONTROL_QUEUE, trialId } from '../src/ids.js';
 import { SA } from '../src/searchAttributes.js';
 import { budgetChangeError, budgetFieldError, msUntilTimeRule, plateauFieldError, stopReason, type RuleState } from '../src/campaignRules.js';
+import { proposerConfigError } from '../src/proposers/proposerConfig.js';
 import { chooseByBandit, remember, roundRobin, trialReward } from '../src/specialistChoice.js';
 import { pauseSignal, resumeSignal, setBudgetUpdate, setParallelismUpdate, statusQuery, stopSignal, trialStageSignal } from './api.js';
 import { trial } from './trial.js';
 
 /** Trials per workflow run before continue-as-new (sooner when the server suggests it). */
 export const DEFAULT_TRIALS_PER_RUN = 200;
-const PROPOSER_KINDS = ['offline', 'replay', 'claude'];
 
 const control = proxyActivities<ControlActivities>({
   taskQueue: CONTROL_QUEUE,
@@ -49,8 +49,8 @@ export function validateCampaignInput(input: CampaignInput): void {
   if (budgetError) bad(budgetError);
   const pError = parallelismError(input.parallelism);
   if (pError) bad(pError);
-  if (!input.proposer || !PROPOSER_KINDS.includes(input.proposer.kind)) bad(`proposer.kind: one of ${PROPOSER_KINDS.join(', ')}`);
-  if (input.proposer.kind === 'replay' && !Array.isArray(input.proposer.proposals)) bad('proposer.proposals: a list of proposals');
+  const proposerError = proposerConfigError(input.proposer);
+  if (proposerError) bad(proposerError);
   if (input.seed !== undefined && !Number.isInteger(input.seed)) bad('seed: a whole number');
   if (input.plateau !== undefined) {
     const e = plateauFieldError(input.plateau);

@@ -6,7 +6,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import path from 'node:path';
 import { CONTROL_QUEUE } from '../ids.js';
-import type { Budget, BudgetChange, CampaignInput, CampaignResult, ProposerConfig } from '../types.js';
+import type { Budget, BudgetChange, CampaignInput, CampaignResult, OptunaSampler, ProposerConfig } from '../types.js';
 import { formatStatus } from './statusView.js';
 
 const temporalClient = async (address?: string) => (await import('./client.js')).temporalClient(address);
@@ -19,14 +19,18 @@ const int = (v: string) => {
 };
 
 /** Claude when asked for or when a key is set; otherwise the offline proposer, said in one line. */
-function chooseProposer(o: { proposer?: string; model?: string; lineage: boolean; metaEvery: number }): ProposerConfig {
+function chooseProposer(o: { proposer?: string; model?: string; lineage: boolean; metaEvery: number; sampler?: string; hybrid?: boolean }): ProposerConfig {
   const kind = o.proposer ?? (process.env.ANTHROPIC_API_KEY ? 'claude' : 'offline');
+  const sampler = o.sampler as OptunaSampler | undefined;
+  if (sampler !== undefined && sampler !== 'tpe' && sampler !== 'cmaes') throw new InvalidArgumentError(`--sampler: tpe or cmaes, not ${sampler}`);
+  if (kind === 'optuna') return { kind: 'optuna', ...(sampler ? { sampler } : {}) };
   if (kind === 'offline') {
     if (!process.env.ANTHROPIC_API_KEY) console.log('ANTHROPIC_API_KEY is not set: using the offline proposer (no model calls).');
     return { kind: 'offline' };
   }
-  if (kind !== 'claude') throw new InvalidArgumentError(`--proposer: claude or offline, not ${kind}`);
-  return { kind: 'claude', lineage: o.lineage, metaEvery: o.metaEvery, ...(o.model ? { model: { model: o.model } } : {}) };
+  if (kind !== 'claude') throw new InvalidArgumentError(`--proposer: claude, optuna or offline, not ${kind}`);
+  const optimizer = o.hybrid ? { optimizer: { kind: 'optuna' as const, ...(sampler ? { sampler } : {}) } } : {};
+  return { kind: 'claude', lineage: o.lineage, metaEvery: o.metaEvery, ...(o.model ? { model: { model: o.model } } : {}), ...optimizer };
 }
 
 const amount = (v: string) => {
@@ -122,7 +126,9 @@ program
   .option('--plateau-hours <h>', 'stop after this many hours without a keep', amount)
   .option('--bandit', 'choose specialists per slot with the bandit instead of round-robin')
   .option('--trials-per-run <n>', 'trials per workflow run before continue-as-new', int)
-  .option('--proposer <kind>', 'claude or offline (default: claude when ANTHROPIC_API_KEY is set)')
+  .option('--proposer <kind>', 'claude, optuna or offline (default: claude when ANTHROPIC_API_KEY is set)')
+  .option('--sampler <name>', 'optuna sampler: tpe (default) or cmaes')
+  .option('--hybrid', "claude sees the optuna optimizer's suggestion in its lineage view")
   .option('--model <id>', 'Claude model for every specialist')
   .option('--no-lineage', 'control arm: proposals see no lineage')
   .option('--roster <kind>', 'specialists, generalist, or generic (with --agents)', 'specialists')

@@ -32,6 +32,8 @@ export interface InFlight {
   specialist: string;
   hypothesis: string;
   knob?: KnobMove;
+  /** The declared knobs of the recipe it will train: the optimizer counts it as running. */
+  knobValues?: Record<string, string>;
 }
 export interface KnobOutcome {
   knob: KnobMove;
@@ -51,6 +53,8 @@ export interface LineageSummaryDoc {
   kept: KeptTrial[];
   inFlight: InFlight[];
   dollars: number;
+  /** Campaign document only: proposals refused before training because their recipe was already trained or in flight. */
+  duplicatesRefused?: number;
   /** Member documents only: the last moves of each knob, newest first. */
   knobs: Record<string, KnobOutcome[]>;
 }
@@ -85,13 +89,18 @@ async function casUpdate(coll: Collection<LineageSummaryDoc>, id: string, campai
   throw new Error(`lineage summary ${id}: too much write contention`);
 }
 
-/** A proposal is in flight (siblings see it) and its model calls have cost `dollars`. */
-export async function noteProposal(coll: Collection<LineageSummaryDoc>, campaignId: string, index: number, proposal: Proposal | null, dollars: number): Promise<void> {
+/** A proposal is in flight (siblings see it), its model calls have cost `dollars`, and `refused` duplicates were refused on the way. */
+export async function noteProposal(coll: Collection<LineageSummaryDoc>, campaignId: string, index: number, proposal: Proposal | null, dollars: number, refused = 0): Promise<void> {
   await casUpdate(coll, campaignId, campaignId, (doc) => {
     // Each attempt of the propose activity really called the model, so each adds its dollars.
     doc.dollars += dollars;
+    // Counted once per trial: a retried attempt finds its own entry in flight already.
+    if (!doc.inFlight.some((f) => f.index === index)) doc.duplicatesRefused = (doc.duplicatesRefused ?? 0) + refused;
     doc.inFlight = doc.inFlight.filter((f) => f.index !== index);
-    if (proposal) doc.inFlight.push({ index, specialist: proposal.specialist, hypothesis: clip(proposal.hypothesis, SUMMARY_LIMITS.hypothesis), ...(proposal.knob ? { knob: proposal.knob } : {}) });
+    if (proposal) {
+      const { knob, knobValues } = proposal;
+      doc.inFlight.push({ index, specialist: proposal.specialist, hypothesis: clip(proposal.hypothesis, SUMMARY_LIMITS.hypothesis), ...(knob ? { knob } : {}), ...(knobValues ? { knobValues } : {}) });
+    }
     return true;
   });
 }

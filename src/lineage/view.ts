@@ -24,6 +24,10 @@ export interface LineageData {
   insights: string | null;
   counts: Partial<Record<Label, number>>;
   total: number;
+  /** Proposals refused before training because their recipe was already trained or in flight. */
+  duplicatesRefused: number;
+  /** The hybrid arm: the optimizer's next suggestion for this specialist, as edits it would make. */
+  suggestion: { arm: string; hypothesis: string } | null;
 }
 
 export async function loadLineageData(store: Store, campaignId: string, specialist: string, excludeIndex: number): Promise<LineageData> {
@@ -63,6 +67,8 @@ export async function loadLineageData(store: Store, campaignId: string, speciali
     insights: campaign.insights?.text || null,
     counts: all.counts,
     total: all.total,
+    duplicatesRefused: all.duplicatesRefused ?? 0,
+    suggestion: null,
   };
 }
 
@@ -110,6 +116,13 @@ export function renderLineageView(d: LineageData): string {
 
   const counts = Object.entries(d.counts).sort((a, b) => b[1] - a[1]).map(([l, n]) => `${l} ${n}`);
   out.push('', `## Outcomes so far: ${counts.join(', ') || 'none'}`);
+  out.push(`Duplicates refused before training (same recipe as a trained or in-flight trial): ${d.duplicatesRefused}`);
+
+  if (d.suggestion) {
+    out.push('', `## The optimizer's suggestion (${d.suggestion.arm}, from this campaign's trials)`);
+    out.push(`- ${clip(d.suggestion.hypothesis, VIEW_LIMITS.line * 2)}`);
+    out.push('Take it as is, refine it, or propose something else: it is a hint, not an order.');
+  }
 
   out.push('', '## Key insights (kept by the meta analyst)');
   out.push(d.insights ? d.insights.slice(0, VIEW_LIMITS.insightsChars) : '- none yet');

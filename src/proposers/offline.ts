@@ -3,24 +3,12 @@
 // back off after budget overruns, size blocks and crashes, explore what was never tried.
 import type { Knob } from '../task/spec.js';
 import type { KnobMove, Label, Proposal } from '../types.js';
+import { formatKnobValue, knobEdit, readKnob } from './knobLines.js';
 
 export interface KnobHistoryItem {
   knob: KnobMove;
   label: Label;
   index: number;
-}
-
-const knobLine = (name: string) => new RegExp(`^(${name}\\s*=\\s*)([^#\\n]*?)(\\s*(#.*)?)$`, 'm');
-
-export function readKnob(source: string, name: string): { line: string; value: string } | null {
-  const m = knobLine(name).exec(source);
-  return m ? { line: m[0], value: m[2]!.trim() } : null;
-}
-
-function formatNumber(x: number, type: 'int' | 'float'): string {
-  if (type === 'int') return String(Math.round(x));
-  const s = Number(x.toPrecision(3)).toString();
-  return /[.e]/.test(s) ? s : s + '.0';
 }
 
 /** The value one step in `direction`, clamped to the knob's range; null when it cannot move. */
@@ -35,7 +23,7 @@ export function stepKnob(knob: Knob, value: string, direction: 1 | -1): string |
   if (knob.type === 'int') next = direction > 0 ? Math.max(Math.round(next), x + 1) : Math.min(Math.round(next), x - 1);
   if (knob.min !== undefined) next = Math.max(knob.min, next);
   if (knob.max !== undefined) next = Math.min(knob.max, next);
-  const out = formatNumber(next, knob.type);
+  const out = formatKnobValue(next, knob.type);
   return Number(out) === x ? null : out;
 }
 
@@ -91,6 +79,8 @@ export interface OfflineInput {
   history: KnobHistoryItem[];
   /** Knob moves already in flight in sibling trials, to avoid proposing the same edit twice. */
   inFlight: KnobMove[];
+  /** Moves refused as duplicates of a trained or in-flight recipe: never proposed again this time. */
+  refused?: KnobMove[];
   seed: number;
 }
 
@@ -106,7 +96,9 @@ export function proposeOffline(input: OfflineInput): Proposal | null {
       const to = stepKnob(knob, current.value, direction);
       if (to === null) continue;
       const move: KnobMove = { name: knob.name, from: current.value, to, direction };
-      const dup = input.inFlight.some((m) => m.name === move.name && m.to === move.to);
+      const same = (m: KnobMove) => m.name === move.name && m.to === move.to;
+      if (input.refused?.some(same)) continue;
+      const dup = input.inFlight.some(same);
       const score = directionScore(input.history, knob.name, direction) - (dup ? 10 : 0) + rand() * 0.5;
       candidates.push({ knob, move, line: current.line, score });
     }
@@ -114,13 +106,12 @@ export function proposeOffline(input: OfflineInput): Proposal | null {
   if (candidates.length === 0) return null;
   candidates.sort((a, b) => b.score - a.score);
   const { knob, move, line } = candidates[0]!;
-  const newLine = line.replace(knobLine(knob.name), (_m, head: string, _v: string, tail: string) => `${head}${move.to}${tail}`);
   const verb = knob.type === 'bool' ? `set ${knob.name} to ${move.to}` : `${move.direction > 0 ? 'raise' : 'lower'} ${knob.name} from ${move.from} to ${move.to}`;
   return {
     specialist: input.specialist,
     hypothesis: verb,
     rationale: 'offline proposer: knob move chosen from this specialist\'s lineage',
-    edits: [{ file: knob.file, search: line, replace: newLine }],
+    edits: [knobEdit(knob, line, move.to)],
     knob: move,
   };
 }

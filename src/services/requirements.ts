@@ -36,8 +36,12 @@ export interface Missing {
 /** The trial sandbox (bubblewrap); a worker without it refuses trials unless told otherwise. */
 export const SANDBOX_NEED: Need = { what: 'the trial sandbox', requires: { debian: ['bubblewrap'], commands: ['bwrap'] } };
 
-/** What `npm test` needs beyond the tasks: headless Chromium and a compose client. */
+/** The optuna proposer's library, for the control host of a campaign that uses it. */
+export const OPTUNA_NEED: Need = { what: 'the optuna proposer', requires: { debian: ['python3-optuna'], python: ['optuna'] } };
+
+/** What `npm test` needs beyond the tasks: headless Chromium, a compose client, Optuna. */
 export const TEST_NEEDS: Need[] = [
+  OPTUNA_NEED,
   { what: 'the browser tests', requires: { debian: ['chromium'], files: ['/usr/bin/chromium'] } },
   { what: 'the docker-compose.yml check', requires: { debian: ['docker-compose'], commands: ['docker-compose'] } },
 ];

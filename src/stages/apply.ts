@@ -6,6 +6,7 @@ import type { ApplyResult, Proposal, TrialInput } from '../types.js';
 import { applyEdits, EditError, unsafePath } from '../recipe/edits.js';
 import { saveSnapshot } from '../recipe/snapshot.js';
 import { rosterMember } from '../roster.js';
+import { claimTree, duplicateReason } from './treeClaims.js';
 
 export function outsideSurface(surface: string[], files: string[]): string[] {
   const inSurface = picomatch(surface, { dot: true });
@@ -38,6 +39,10 @@ export async function applyProposal(rt: Runtime, input: TrialInput, proposal: Pr
   }
   const changed = new Map([...edited].filter(([f, content]) => parentFiles.get(f) !== content));
   if (changed.size === 0) return { ok: false, label: 'apply_failed', error: 'the edits leave the recipe unchanged' };
+  // The last word on duplicates, whatever the proposer: the propose stage claimed this tree already
+  // when it checked, so this refuses only a proposer that did not (a replay) or a lost race.
+  const duplicateOf = await claimTree(rt.store, input.campaignId, input.index, edited);
+  if (duplicateOf !== null) return { ok: false, label: 'proposal_invalid', error: duplicateReason(duplicateOf) };
   const message = `trial ${input.index} (${proposal.specialist}): ${proposal.hypothesis}`.slice(0, 2000);
   // A port records both parents: the recipe it edits and the trial whose diff it carries over.
   const parents = proposal.portedFrom ? [input.parentSha, proposal.portedFrom.sha] : [input.parentSha];

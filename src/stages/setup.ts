@@ -7,6 +7,7 @@ import { saveSnapshot } from '../recipe/snapshot.js';
 import { rosterNames } from '../roster.js';
 import { checkClaudeConfig } from '../proposers/claude/settings.js';
 import { assertTaskReady } from '../services/hostSetup.js';
+import { optunaProblem } from '../proposers/optuna.js';
 
 /** The campaign input does not fit its task: retrying cannot help. */
 export class CampaignInputError extends Error {
@@ -29,6 +30,11 @@ export async function setupCampaign(rt: Runtime, input: CampaignInput, startedAt
   if (unknown.length) throw new CampaignInputError(`specialists ${unknown.join(', ')} are not in task ${task.spec.name}'s roster (${roster.join(', ')})`);
   if (input.proposer.kind === 'claude') {
     const problem = checkClaudeConfig(input.proposer, roster, process.env);
+    if (problem) throw new CampaignInputError(problem);
+  }
+  const optimizerField = input.proposer.kind === 'optuna' ? 'proposer' : input.proposer.kind === 'claude' && input.proposer.optimizer ? 'proposer.optimizer' : null;
+  if (optimizerField) {
+    const problem = await optunaProblem(task.spec, optimizerField);
     if (problem) throw new CampaignInputError(problem);
   }
   const repo = rt.repository(input.campaignId);

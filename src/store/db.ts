@@ -47,6 +47,18 @@ export interface ProposalDoc {
   error?: string;
 }
 
+/**
+ * A recipe tree claimed by one trial of a campaign: _id is `<campaign id>/<tree hash>`, so the
+ * unique _id makes the claim atomic (FerretDB v1 has no transactions) and two trials in flight
+ * that produce the same recipe cannot both train it.
+ */
+export interface TreeClaimDoc {
+  _id: string;
+  campaignId: string;
+  index: number;
+  hash: string;
+}
+
 export class Store {
   readonly campaigns: Collection<CampaignDoc>;
   readonly trials: Collection<TrialDoc>;
@@ -54,6 +66,7 @@ export class Store {
   readonly proposals: Collection<ProposalDoc>;
   /** Bounded lineage summaries by _id: what proposals read instead of scanning trials. */
   readonly lineage: Collection<LineageSummaryDoc>;
+  readonly treeClaims: Collection<TreeClaimDoc>;
 
   private constructor(
     readonly client: MongoClient,
@@ -64,6 +77,7 @@ export class Store {
     this.snapshots = db.collection<SnapshotDoc>('snapshots');
     this.proposals = db.collection<ProposalDoc>('proposals');
     this.lineage = db.collection<LineageSummaryDoc>('lineage');
+    this.treeClaims = db.collection<TreeClaimDoc>('tree_claims');
   }
 
   static async connect(uri = mongoUri(), dbName = mongoDbName()): Promise<Store> {
@@ -82,6 +96,7 @@ export class Store {
     await this.trials.createIndex({ campaignId: 1, keep: 1, score: 1 });
     await this.snapshots.createIndex({ campaignId: 1 });
     await this.proposals.createIndex({ campaignId: 1, done: 1 });
+    await this.treeClaims.createIndex({ campaignId: 1, index: 1 });
   }
 
   async close(): Promise<void> {

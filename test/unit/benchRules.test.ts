@@ -10,7 +10,7 @@ import { loadTask } from '../../src/task/spec.js';
 import { hashEvaluator } from '../../src/task/evaluatorHash.js';
 import { ensureTaskData } from '../../src/stages/prepareData.js';
 import { lineageHome, pythonPath } from '../../src/config.js';
-import { readKnob } from '../../src/proposers/offline.js';
+import { readKnob } from '../../src/proposers/knobLines.js';
 
 describe('bench-mini evaluator rules', function () {
   this.timeout(300_000);

@@ -18,6 +18,8 @@ function data(n: number): LineageData {
     insights: long,
     counts: { keep: n, crash: 10 * n },
     total: 11 * n,
+    duplicatesRefused: n,
+    suggestion: null,
   };
 }
 

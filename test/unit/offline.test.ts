@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { proposeOffline, readKnob, stepKnob } from '../../src/proposers/offline.js';
+import { proposeOffline, stepKnob } from '../../src/proposers/offline.js';
+import { readKnob } from '../../src/proposers/knobLines.js';
 import type { Knob } from '../../src/task/spec.js';
 
 const knobs: Knob[] = [
@@ -42,6 +43,14 @@ describe('offline proposer', () => {
       const p = proposeOffline({ specialist: 'opt', knobs: own('opt'), files, history: [], inFlight: [{ name: 'LR', from: '0.01', to: '0.02', direction: 1 }], seed })!;
       assert.notEqual(p.knob!.to, '0.02');
     }
+  });
+  it('never proposes a move refused as a duplicate, and says so when none is left', () => {
+    const up = { name: 'LR', from: '0.01', to: '0.02', direction: 1 as const };
+    const down = { name: 'LR', from: '0.01', to: '0.005', direction: -1 as const };
+    for (let seed = 1; seed < 20; seed++) {
+      assert.equal(proposeOffline({ specialist: 'opt', knobs: own('opt'), files, history: [], inFlight: [], refused: [up], seed })!.knob!.to, '0.005');
+    }
+    assert.equal(proposeOffline({ specialist: 'opt', knobs: own('opt'), files, history: [], inFlight: [], refused: [up, down], seed: 1 }), null);
   });
   it('is deterministic for a seed', () => {
     const a = proposeOffline({ specialist: 'arch', knobs: own('arch'), files, history: [], inFlight: [], seed: 5 });

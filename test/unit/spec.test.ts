@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseTaskSpec, expandCommand, loadTask, tasksRoot } from '../../src/task/spec.js';
-import { readKnob } from '../../src/proposers/offline.js';
+import { readKnob } from '../../src/proposers/knobLines.js';
 import { TOY_TASK } from '../support/harness.js';
 
 const toy = readFileSync(path.join(TOY_TASK, 'task.yaml'), 'utf8');

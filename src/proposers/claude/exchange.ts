@@ -1,6 +1,7 @@
 // One proposal is one short tool-using exchange: the agent reads (within a budget), then calls
 // submit_proposal. A malformed submission gets one repair turn carrying the parser's error;
-// a second bad one ends the trial as proposal_invalid.
+// a second bad one ends the trial as proposal_invalid. So does a proposal whose recipe duplicates
+// a trial already trained or in flight: one repair turn names that trial, a second duplicate ends it.
 import Anthropic from '@anthropic-ai/sdk';
 import type { ModelSettings, Proposal, Usage } from '../../types.js';
 import type { RosterMember } from '../../roster.js';
@@ -19,6 +20,8 @@ export interface ExchangeInput extends ReadContext {
   user: string;
   /** Checks a port_from index and returns that trial's commit; throws ReplyError when it cannot be ported. */
   resolvePort(index: number): Promise<{ index: number; sha: string }>;
+  /** Why a well-formed proposal is refused (its recipe duplicates another trial's), or null to accept it. */
+  refuse?(proposal: Proposal): Promise<string | null>;
 }
 
 export interface ExchangeResult {
@@ -26,6 +29,8 @@ export interface ExchangeResult {
   error?: string;
   usage: Usage;
   turns: number;
+  /** Proposals refused as duplicates on the way. */
+  duplicatesRefused: number;
 }
 
 export function anthropicClient(): Anthropic {
@@ -49,7 +54,8 @@ export async function runExchange(x: ExchangeInput): Promise<ExchangeResult> {
   const messages: Anthropic.MessageParam[] = [{ role: 'user', content: x.user }];
   let usage = NO_USAGE;
   let repaired = false;
-  const invalid = (error: string, turns: number): ExchangeResult => ({ proposal: null, error, usage, turns });
+  let duplicatesRefused = 0;
+  const invalid = (error: string, turns: number): ExchangeResult => ({ proposal: null, error, usage, turns, duplicatesRefused });
 
   for (let turn = 1; turn <= MAX_TURNS; turn++) {
     const last = turn === MAX_TURNS;
@@ -92,7 +98,11 @@ export async function runExchange(x: ExchangeInput): Promise<ExchangeResult> {
           edits: s.edits,
           ...(portedFrom ? { portedFrom } : {}),
         };
-        return { proposal, usage, turns: turn };
+        const refused = x.refuse ? await x.refuse(proposal) : null;
+        if (refused === null) return { proposal, usage, turns: turn, duplicatesRefused };
+        duplicatesRefused++;
+        if (duplicatesRefused > 1 || last) return invalid(`duplicate proposal after a repair turn: ${refused}`, turn);
+        results.push({ type: 'tool_result', tool_use_id: call.id, is_error: true, content: `Your proposal was refused before training: ${refused}. Propose a different recipe and call submit_proposal again.` });
       } catch (err) {
         if (!(err instanceof ReplyError)) throw err;
         if (repaired || last) return invalid(`submit_proposal rejected after a repair turn: ${err.message}`, turn);
