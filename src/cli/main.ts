@@ -114,6 +114,7 @@ program
   .option('--agents <n>', 'generic agents for --roster generic', int, 4)
   .option('--meta-every <n>', 'meta analyst refreshes the key insights every N trials (0: never)', int, 10)
   .option('--specialists <names>', 'only these members of the roster, comma-separated')
+  .option('--outage-limit <minutes>', 'how long a stage waits out an unreachable MongoDB, git, worker or full disk before its trial ends infra_error (default 30)', amount)
   .option('--wait', 'wait for the campaign and print its result')
   .action(async (o) => {
     const client = await temporalClient();
@@ -131,6 +132,7 @@ program
       specialistChoice: o.bandit ? ('bandit' as const) : undefined,
       trialsPerRun: o.trialsPerRun,
       specialists: o.specialists ? String(o.specialists).split(',').map((x) => x.trim()).filter(Boolean) : undefined,
+      outageLimitMinutes: o.outageLimit,
     });
     const handle = await client.workflow.start('campaign', { workflowId: o.id, taskQueue: CONTROL_QUEUE, args: [input] });
     console.log(`started campaign ${handle.workflowId}`);
@@ -147,7 +149,9 @@ program
   .action(async (id: string, o: { json?: boolean }) => {
     const client = await temporalClient();
     const s: CampaignStatus = await client.workflow.getHandle(id).query('status');
-    console.log(o.json ? JSON.stringify(s, null, 2) : formatStatus(s));
+    const { stageWaits } = await import('./stageWaits.js');
+    const waits = await stageWaits(client, s);
+    console.log(o.json ? JSON.stringify({ ...s, waits: Object.fromEntries(waits) }, null, 2) : formatStatus(s, Date.now(), waits));
   });
 
 program
