@@ -17,7 +17,7 @@ function line(name: string, used: string, limit: string | null, left: string | n
 
 /** `attempt 3 · waiting for MongoDB since 12:01:03` for a stage that is being retried. */
 function waitText(w: StageWait | undefined): string {
-  if (!w || w.attempt <= 1 && !w.waitingFor) return '';
+  if (!w || (w.attempt <= 1 && !w.waitingFor)) return '';
   const since = w.since ? ` since ${w.since.slice(11, 19)}` : '';
   return ` · attempt ${w.attempt}${w.waitingFor ? ` · waiting for ${w.waitingFor}${since}` : ''}`;
 }

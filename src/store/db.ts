@@ -67,11 +67,11 @@ export class Store {
   }
 
   /**
-   * Connects, waiting out an unreachable server with backoff for up to `waitS` (a worker started
-   * during an outage comes up when MongoDB does). Once connected, the driver reconnects by itself;
+   * Connects, waiting out an unreachable server with backoff for up to `waitS` (workers pass the
+   * outage limit, so one started during an outage comes up when MongoDB does; the CLI fails fast). Once connected, the driver reconnects by itself;
    * an operation during an outage fails within seconds and its activity retries with backoff.
    */
-  static async connect(uri = mongoUri(), dbName = mongoDbName(), waitS = 30 * 60, log: (line: string) => void = console.error): Promise<Store> {
+  static async connect(uri = mongoUri(), dbName = mongoDbName(), waitS = 0, log: (line: string) => void = console.error): Promise<Store> {
     const since = Date.now();
     for (let delayMs = 1000; ; delayMs = Math.min(delayMs * 2, 30_000)) {
       // A socket timeout bounds an operation on a server that accepts connections but never answers.

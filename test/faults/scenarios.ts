@@ -140,6 +140,8 @@ const diskFull = (times: number): Scenario => {
   };
 };
 
+let takenOver: number | null = null;
+
 /** The GPU worker's host dies for good mid-evaluate; a worker on a second host (own LINEAGE_HOME and LINEAGE_HOST) takes its trials over. */
 const secondHost: Scenario = {
   name: 'second-host-takeover',
@@ -152,8 +154,13 @@ const secondHost: Scenario = {
     await run.workers.kill('gpu-a');
     await sleep(3000);
     run.workers.start('gpu-b', { kind: 'gpu', host: 'host-b', home: run.suite.home('host-b') });
-    run.notes.push(`host-a's trial #${inEval?.index} had its outputs on host-a only; its evaluate waited for host-a's slot, then the trial trained again on host-b`);
+    takenOver = inEval?.index ?? null;
     return [`kill -9 gpu worker host-a at ${at(inEval)} (for good); host-b takes over`];
+  },
+  async after(run) {
+    // What the record says, not what the script hoped: which host trained the struck trial.
+    const doc = takenOver === null ? null : await run.suite.store.trials.findOne({ campaignId: run.campaignId, index: takenOver });
+    run.notes.push(`trial #${takenOver} (outputs on host-a when it died): recorded ${doc?.label}, trained on ${doc?.train?.host} (train attempt ${doc?.train?.attempt})`);
   },
 };
 
