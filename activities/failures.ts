@@ -1,14 +1,14 @@
-// Errors that retrying cannot fix (a bad spec, a tampered evaluator) fail at once with their message.
+// Errors that retrying cannot fix (a bad spec, a tampered evaluator, train outputs gone from the slot) fail at once with their message.
 import { ApplicationFailure } from '@temporalio/common';
 import { TaskSpecError } from '../src/task/spec.js';
-import { EvaluatorMismatchError } from '../src/stages/trainAndEvaluate.js';
+import { EvaluatorMismatchError, SlotOutputsLostError } from '../src/stages/trainAndEvaluate.js';
 import { CampaignInputError } from '../src/stages/setup.js';
 
 export async function nonRetryable<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof TaskSpecError || err instanceof EvaluatorMismatchError || err instanceof CampaignInputError) {
+    if (err instanceof TaskSpecError || err instanceof EvaluatorMismatchError || err instanceof SlotOutputsLostError || err instanceof CampaignInputError) {
       throw ApplicationFailure.nonRetryable(err.message, err.name);
     }
     throw err;

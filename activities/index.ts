@@ -8,16 +8,18 @@ import { trainActivities } from './train.js';
 import { evaluateActivities } from './evaluate.js';
 import { judgeActivities } from './judge.js';
 import { recordActivities } from './record.js';
+import { withHeartbeats } from './heartbeat.js';
 
-/** Served on the control queue: everything but GPU work. */
-export const controlActivities = (rt: Runtime) => ({
-  ...setupActivities(rt),
-  ...proposeActivities(rt),
-  ...applyActivities(rt),
-  ...preflightActivities(rt),
-  ...judgeActivities(rt),
-  ...recordActivities(rt),
-});
+/** Served on the control queue: everything but GPU work, each heartbeating while it runs. */
+export const controlActivities = (rt: Runtime) =>
+  withHeartbeats({
+    ...setupActivities(rt),
+    ...proposeActivities(rt),
+    ...applyActivities(rt),
+    ...preflightActivities(rt),
+    ...judgeActivities(rt),
+    ...recordActivities(rt),
+  });
 
 
 export type ControlActivities = ReturnType<typeof controlActivities>;

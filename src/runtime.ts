@@ -14,8 +14,9 @@ export class Runtime {
     readonly python = pythonPath(),
   ) {}
 
-  static async connect(): Promise<Runtime> {
-    return new Runtime(await Store.connect());
+  /** Workers and the demo wait out a MongoDB that is not up yet (30 min, the default outage limit). */
+  static async connect(waitS = 30 * 60): Promise<Runtime> {
+    return new Runtime(await Store.connect(undefined, undefined, waitS));
   }
 
   task(name: string, preset: string): LoadedTask {

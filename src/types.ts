@@ -169,6 +169,10 @@ export interface CampaignCarry {
   startedAt: string;
   /** The bandit's sliding window of recent rewards, oldest first. */
   bandit: SpecialistReward[];
+  /** Trial indices that ended infra_error and wait to run again (absent in runs carried before reruns existed). */
+  rerun?: { index: number; specialist: string }[];
+  /** How many times each index has been run again after an infra_error. */
+  reruns?: Record<string, number>;
 }
 
 export interface CampaignInput {
@@ -186,6 +190,8 @@ export interface CampaignInput {
   specialistChoice?: SpecialistChoice;
   /** Trials per workflow run before the campaign continues as new (history stays bounded). */
   trialsPerRun?: number;
+  /** How long a stage waits out an unreachable MongoDB, git, worker or full disk before its trial ends infra_error (default 30). */
+  outageLimitMinutes?: number;
   /** Set by the campaign itself when it continues as new; never by a user. */
   carried?: CampaignCarry;
 }
@@ -224,6 +230,8 @@ export interface TrialInput {
   seed: number;
   /** ISO time the campaign started this trial; also the commit date, so a retried apply gives the same sha. */
   startedAt: string;
+  /** Seconds a stage keeps retrying through an outage before the trial ends infra_error (absent: 30 min). */
+  outageLimitS?: number;
 }
 
 export interface ProposeResult {
@@ -259,7 +267,14 @@ export interface RunOutcome {
   logTail: string;
 }
 
-export interface TrainResult extends RunOutcome {
+/** The slot's own clock for one run: which attempt of the activity ran it, and how long it waited for the slot. */
+export interface SlotClock {
+  attempt?: number;
+  /** Seconds from the attempt being scheduled to the slot starting it (Temporal queue + slot pool). */
+  queuedS?: number;
+}
+
+export interface TrainResult extends RunOutcome, SlotClock {
   slotQueue: string;
   host: string;
   slot: string;
@@ -275,7 +290,7 @@ export interface EvalReport {
   reason: string;
 }
 
-export interface EvaluateResult extends RunOutcome {
+export interface EvaluateResult extends RunOutcome, SlotClock {
   report: EvalReport | null;
   parseError?: string;
 }
@@ -295,7 +310,12 @@ export interface Verdict {
 export interface StageTiming {
   stage: string;
   startedAt: string;
+  /** Train and evaluate: the run's wall time on the slot's clock. Other stages: the workflow's time in the stage. */
   seconds: number;
+  /** Train and evaluate: the attempt of the activity that produced the result (> 1 after a retry). */
+  attempt?: number;
+  /** Train and evaluate: seconds waited for a slot before the run started, outside `seconds`. */
+  queuedS?: number;
 }
 
 export interface TrialRecord {
@@ -362,6 +382,10 @@ export interface CampaignStatus {
   nextIndex: number;
   /** Why the campaign stops (or stopped) starting trials; null while it runs. */
   stoppedBy: string | null;
+  /** Trials run again because an earlier run of their index ended infra_error (optional: older runs lack it). */
+  rerunAfterInfraError?: number;
+  /** How long a stage waits out an outage before its trial ends infra_error. */
+  outageLimitMinutes?: number;
 }
 
 export interface CampaignResult {

@@ -22,16 +22,23 @@ import { budgetChangeError, budgetFieldError, msUntilTimeRule, plateauFieldError
 import { proposerConfigError } from '../src/proposers/proposerConfig.js';
 import { chooseByBandit, remember, roundRobin, trialReward } from '../src/specialistChoice.js';
 import { pauseSignal, resumeSignal, setBudgetUpdate, setParallelismUpdate, statusQuery, stopSignal, trialStageSignal } from './api.js';
-import { trial } from './trial.js';
+import { DEFAULT_OUTAGE_LIMIT_S, trial } from './trial.js';
 
 /** Trials per workflow run before continue-as-new (sooner when the server suggests it). */
 export const DEFAULT_TRIALS_PER_RUN = 200;
 
-const control = proxyActivities<ControlActivities>({
-  taskQueue: CONTROL_QUEUE,
-  startToCloseTimeout: '5 min',
-  retry: { initialInterval: '1s', maximumAttempts: 5, nonRetryableErrorTypes: ['TaskSpecError'] },
-});
+/** An index whose trial ended infra_error runs again at most this many times; after that its infra_error stands and counts. */
+export const MAX_RERUNS = 3;
+
+/** Setup waits out outages like any stage (no attempt cap), up to the campaign's outage limit. */
+const setupActivities = (outageS: number) =>
+  proxyActivities<ControlActivities>({
+    taskQueue: CONTROL_QUEUE,
+    startToCloseTimeout: '5 min',
+    scheduleToCloseTimeout: `${5 * 60 + outageS} s`,
+    heartbeatTimeout: '30 s',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: ['TaskSpecError', 'CampaignInputError'] },
+  });
 
 const parallelismError = (n: unknown, field = 'parallelism') =>
   Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 64 ? null : `${field}: a whole number from 1 to 64`;
@@ -61,6 +68,8 @@ export function validateCampaignInput(input: CampaignInput): void {
   const r = input.roster;
   if (r !== undefined && (!r || !['specialists', 'generalist', 'generic'].includes(r.kind))) bad('roster.kind: one of specialists, generalist, generic');
   if (r?.kind === 'generic' && (!Number.isInteger(r.agents) || r.agents < 1 || r.agents > 64)) bad('roster.agents: a whole number from 1 to 64');
+  const o = input.outageLimitMinutes;
+  if (o !== undefined && !(typeof o === 'number' && Number.isFinite(o) && o > 0)) bad('outageLimitMinutes: a number of minutes > 0 (default 30)');
 }
 
 export async function campaign(input: CampaignInput): Promise<CampaignResult> {
@@ -82,6 +91,9 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   const c: Omit<CampaignCarry, 'setup' | 'paused'> = input.carried
     ? { ...input.carried, spent: { ...input.carried.spent }, counts: { ...input.carried.counts } }
     : { run: 1, nextIndex: 0, finished: 0, baseline: null, best: null, counts: {}, spent: { trials: 0, gpuSeconds: 0, dollars: 0 }, lastKeepAt: nowIso(), trialsSinceKeep: 0, startedAt: nowIso(), bandit: [] };
+  const rerun = [...(input.carried?.rerun ?? [])];
+  const reruns: Record<string, number> = { ...(input.carried?.reruns ?? {}) };
+  const outageS = (input.outageLimitMinutes ?? DEFAULT_OUTAGE_LIMIT_S / 60) * 60;
   const inFlight: InFlightTrial[] = [];
   const outcomes: TrialOutcome[] = [];
 
@@ -115,6 +127,8 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
       run: c.run,
       nextIndex: c.nextIndex,
       stoppedBy: stopping ? 'stopped by signal' : stoppedBy,
+      rerunAfterInfraError: Object.values(reruns).reduce((a, n) => a + n, 0),
+      outageLimitMinutes: outageS / 60,
     };
   };
 
@@ -156,7 +170,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
 
   const setup =
     input.carried?.setup ??
-    (await control.setupCampaign(input, nowIso()).catch((err: unknown) => {
+    (await setupActivities(outageS).setupCampaign(input, nowIso()).catch((err: unknown) => {
       // Surface the reason (a bad task, an unknown specialist) as the campaign's own failure message.
       const cause = err instanceof ActivityFailure && err.cause instanceof Error ? err.cause.message : String(err);
       throw ApplicationFailure.nonRetryable(`campaign setup failed: ${cause}`, 'CampaignSetupFailed');
@@ -177,16 +191,26 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     dollarCap: budget.dollars ?? null,
     seed: input.seed ?? 1,
     startedAt: nowIso(),
+    outageLimitS: outageS,
   });
 
   const better = (a: number, b: number) => (setup.direction === 'minimize' ? a < b : a > b);
   const settle = (o: TrialOutcome) => {
     const i = inFlight.findIndex((t) => t.index === o.index);
     if (i >= 0) inFlight.splice(i, 1);
-    c.finished++;
-    c.counts[o.label] = (c.counts[o.label] ?? 0) + 1;
+    // Slot time and model calls were really spent, whatever the outcome.
     c.spent.gpuSeconds += o.gpuSeconds;
     c.spent.dollars += o.dollars;
+    // An infra_error is no research outcome: the index gives its trial back to the budget, leaves
+    // the plateau count alone and runs again, unless it keeps failing that way.
+    if (o.label === 'infra_error' && (reruns[o.index] ?? 0) < MAX_RERUNS) {
+      reruns[o.index] = (reruns[o.index] ?? 0) + 1;
+      rerun.push({ index: o.index, specialist: o.specialist });
+      if (o.index > 0) c.spent.trials--;
+      return;
+    }
+    c.finished++;
+    c.counts[o.label] = (c.counts[o.label] ?? 0) + 1;
     outcomes.push(o);
     const bestBefore = c.best?.score ?? null;
     if (o.keep && o.score !== null && o.sha && (!c.best || better(o.score, c.best.score))) c.best = { index: o.index, score: o.score, sha: o.sha };
@@ -201,7 +225,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
 
   const launch = async (index: number, specialist: string, parentSha: string) => {
     const id = trialId(input.campaignId, index);
-    c.nextIndex = index + 1;
+    c.nextIndex = Math.max(c.nextIndex, index + 1);
     if (index > 0) c.spent.trials++;
     inFlight.push({ index, specialist, trialId: id, stage: 'starting', since: nowIso() });
     const handle = await startChild(trial, {
@@ -230,7 +254,12 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   if (!input.carried) {
     // The baseline: the unedited recipe, trained and scored like any trial.
     await launch(0, 'baseline', setup.baselineSha);
-    await condition(() => c.finished >= 1);
+    for (;;) {
+      await condition(() => c.finished >= 1 || rerun.length > 0);
+      if (c.finished >= 1) break;
+      rerun.shift();
+      await launch(0, 'baseline', setup.baselineSha);
+    }
     if (!c.best) return finish(`baseline did not produce a legal score (${outcomes[0]?.label}); no trials run`);
   }
 
@@ -240,8 +269,19 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   const slotFree = () => !paused && inFlight.length < parallelism;
   for (;;) {
     stoppedBy = rule();
-    if (stoppedBy || runFull()) break;
+    if (stoppedBy || runFull()) {
+      if (inFlight.length === 0) break;
+      // In-flight trials finish either way; one that ends infra_error gives its trial back and may reopen the budget.
+      await condition(() => inFlight.length === 0 || (rule() === null && !runFull()));
+      continue;
+    }
     if (slotFree()) {
+      const again = rerun.shift();
+      if (again) {
+        await launch(again.index, again.specialist, c.best!.sha);
+        launchedThisRun++;
+        continue;
+      }
       const specialist =
         choice === 'bandit'
           ? chooseByBandit(setup.specialists, c.bandit, inFlight.map((t) => t.specialist))
@@ -257,12 +297,10 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     if (wake === null) await condition(ready);
     else await condition(ready, wake);
   }
-  // In-flight trials finish either way.
-  await condition(() => inFlight.length === 0);
   stoppedBy = rule();
   if (stoppedBy) return finish(stoppedBy);
 
   // This run has had its share of trials: hand the state to a fresh run.
   await condition(allHandlersFinished);
-  return continueAsNew<typeof campaign>({ ...input, budget, parallelism, carried: { ...c, setup, paused, run: c.run + 1 } });
+  return continueAsNew<typeof campaign>({ ...input, budget, parallelism, carried: { ...c, setup, paused, run: c.run + 1, rerun, reruns } });
 }

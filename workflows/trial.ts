@@ -3,33 +3,55 @@
 import { proxyActivities, workflowInfo, upsertSearchAttributes, upsertMemo, getExternalWorkflowHandle, ActivityFailure, TimeoutFailure, ApplicationFailure } from '@temporalio/workflow';
 import type { ControlActivities, SlotActivities } from '../activities/index.js';
 import type { SlotRequest } from '../src/stages/trainAndEvaluate.js';
-import type { EvaluateResult, Label, Proposal, StageTiming, TrainResult, TrialInput, TrialOutcome, TrialRecord, Usage, Verdict } from '../src/types.js';
+import type { EvaluateResult, Label, Proposal, RunOutcome, SlotClock, StageTiming, TrainResult, TrialInput, TrialOutcome, TrialRecord, Usage, Verdict } from '../src/types.js';
 import { CONTROL_QUEUE, GPU_QUEUE } from '../src/ids.js';
 import { SA } from '../src/searchAttributes.js';
 import { trialStageSignal } from './api.js';
 
-const INFRA_RETRY = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 6, nonRetryableErrorTypes: ['TaskSpecError', 'EvaluatorMismatchError'] };
-
-const control = proxyActivities<ControlActivities>({ taskQueue: CONTROL_QUEUE, startToCloseTimeout: '5 min', retry: INFRA_RETRY });
-// A Claude proposal is a few model calls, each retried with backoff on 429/529 inside the SDK.
-const proposer = proxyActivities<ControlActivities>({ taskQueue: CONTROL_QUEUE, startToCloseTimeout: '20 min', retry: INFRA_RETRY });
-// Recording retries until the store answers: a trial's outcome is never dropped.
-const durable = proxyActivities<ControlActivities>({ taskQueue: CONTROL_QUEUE, startToCloseTimeout: '1 min', retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' } });
+/** Errors no retry can fix; everything else is infrastructure and is waited out. */
+const NON_RETRYABLE = ['TaskSpecError', 'EvaluatorMismatchError', 'SlotOutputsLost'];
+/** No attempt cap: a stage retries with backoff until it succeeds or the campaign's outage limit passes. */
+const WAIT_OUT = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: NON_RETRYABLE };
+export const DEFAULT_OUTAGE_LIMIT_S = 30 * 60;
+/** Control activities heartbeat every few seconds (activities/heartbeat.ts): a dead control worker is noticed in this time. */
+const CONTROL_HEARTBEAT = '30 s';
 
 /** Infrastructure time on top of a stage's budget: data preparation on a fresh host, checkout, start-up. */
 const STAGE_MARGIN_S = 15 * 60;
 /** How long an evaluate may wait for its slot before the trial trains again elsewhere. */
 const SLOT_WAIT = '3 min';
-const MAX_TRAIN_ROUNDS = 3;
 
-function slotStages(input: TrialInput, slotQueue?: string) {
-  return proxyActivities<SlotActivities>({
-    taskQueue: slotQueue ?? GPU_QUEUE,
-    startToCloseTimeout: `${Math.ceil((slotQueue ? input.limits.evalS : input.limits.trainS) + STAGE_MARGIN_S)} s`,
-    heartbeatTimeout: '20 s',
-    ...(slotQueue ? { scheduleToStartTimeout: SLOT_WAIT } : {}),
-    retry: { ...INFRA_RETRY, maximumAttempts: 3 },
-  });
+/** The stages' activity options for one trial: each attempt has its own timeout; all attempts together get the outage limit on top. */
+function stageActivities(input: TrialInput) {
+  const outageS = input.outageLimitS ?? DEFAULT_OUTAGE_LIMIT_S;
+  const controlWith = (startToCloseS: number) =>
+    proxyActivities<ControlActivities>({
+      taskQueue: CONTROL_QUEUE,
+      startToCloseTimeout: `${startToCloseS} s`,
+      scheduleToCloseTimeout: `${startToCloseS + outageS} s`,
+      heartbeatTimeout: CONTROL_HEARTBEAT,
+      retry: WAIT_OUT,
+    });
+  const slot = (slotQueue?: string) => {
+    const startToCloseS = Math.ceil((slotQueue ? input.limits.evalS : input.limits.trainS) + STAGE_MARGIN_S);
+    return proxyActivities<SlotActivities>({
+      taskQueue: slotQueue ?? GPU_QUEUE,
+      startToCloseTimeout: `${startToCloseS} s`,
+      scheduleToCloseTimeout: `${startToCloseS + outageS} s`,
+      heartbeatTimeout: '20 s',
+      ...(slotQueue ? { scheduleToStartTimeout: SLOT_WAIT } : {}),
+      retry: WAIT_OUT,
+    });
+  };
+  return {
+    outageS,
+    control: controlWith(5 * 60),
+    // A Claude proposal is a few model calls, each retried with backoff on 429/529 inside the SDK.
+    proposer: controlWith(20 * 60),
+    // Recording retries until the store answers, however long: a trial's outcome is never dropped.
+    durable: proxyActivities<ControlActivities>({ taskQueue: CONTROL_QUEUE, startToCloseTimeout: '2 min', heartbeatTimeout: CONTROL_HEARTBEAT, retry: WAIT_OUT }),
+    slot,
+  };
 }
 
 function describe(err: unknown): string {
@@ -40,8 +62,10 @@ function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** The slot holding this trial's train outputs is gone (its worker never came back, or the outputs were lost). */
 function isSlotLost(err: unknown): boolean {
-  return err instanceof ActivityFailure && err.cause instanceof TimeoutFailure;
+  if (!(err instanceof ActivityFailure)) return false;
+  return err.cause instanceof TimeoutFailure || (err.cause instanceof ApplicationFailure && err.cause.type === 'SlotOutputsLost');
 }
 
 /** Seconds a trial held a slot: its train and evaluate stages. */
@@ -59,6 +83,7 @@ export async function trial(input: TrialInput): Promise<TrialOutcome> {
     current = stage;
     getExternalWorkflowHandle(parent.workflowId).signal(trialStageSignal, { index: input.index, stage }).catch(() => undefined);
   };
+  const { control, proposer, durable, slot, outageS } = stageActivities(input);
   const stages: StageTiming[] = [];
   async function timed<T>(stage: string, fn: () => Promise<T>): Promise<T> {
     enter(stage);
@@ -68,6 +93,14 @@ export async function trial(input: TrialInput): Promise<TrialOutcome> {
     } finally {
       stages.push({ stage, startedAt: new Date(t0).toISOString(), seconds: (Date.now() - t0) / 1000 });
     }
+  }
+  /** Train and evaluate are timed by the slot's clock: the run's wall time, with the wait for the slot apart. */
+  async function onSlot<T extends RunOutcome & SlotClock>(stage: 'train' | 'evaluate', fn: () => Promise<T>): Promise<T> {
+    enter(stage);
+    const startedAt = new Date().toISOString();
+    const r = await fn();
+    stages.push({ stage, startedAt, seconds: r.wallS, attempt: r.attempt ?? 1, queuedS: r.queuedS ?? 0 });
+    return r;
   }
 
   const baseline = input.specialist === 'baseline';
@@ -101,17 +134,18 @@ export async function trial(input: TrialInput): Promise<TrialOutcome> {
 
       const req: SlotRequest = { campaignId: input.campaignId, task: input.task, preset: input.preset, trialId: workflowId, sha: sha!, seed: input.seed, evaluatorHash: input.evaluatorHash };
       for (let repeat = 0; repeat < (input.limits.repeats ?? 1); repeat++) {
-        for (let round = 1; ; round++) {
+        const firstTrainAt = Date.now();
+        for (;;) {
           const summary = (proposal ? (proposal as Proposal).hypothesis : 'baseline recipe').slice(0, 200);
-          const train = await timed('train', () => slotStages(input).train.executeWithOptions({ summary: `train: ${summary}` }, [req]));
+          const train = await onSlot('train', () => slot().train.executeWithOptions({ summary: `train: ${summary}` }, [req]));
           try {
             // The harness's own wall-clock of the train run, for timing metrics.
-            const evaluate = await timed('evaluate', () => slotStages(input, train.slotQueue).evaluate({ ...req, trainSeconds: train.wallS }));
+            const evaluate = await onSlot('evaluate', () => slot(train.slotQueue).evaluate({ ...req, trainSeconds: train.wallS }));
             runs.push({ train, evaluate });
             break;
           } catch (err) {
-            // The slot that holds this trial's outputs went away: train again on any slot.
-            if (!isSlotLost(err) || round >= MAX_TRAIN_ROUNDS) throw err;
+            // The slot that holds this trial's outputs went away: train again on any slot, within the outage limit.
+            if (!isSlotLost(err) || Date.now() - firstTrainAt > outageS * 1000) throw err;
           }
         }
       }

@@ -135,6 +135,7 @@ program
   .option('--agents <n>', 'generic agents for --roster generic', int, 4)
   .option('--meta-every <n>', 'meta analyst refreshes the key insights every N trials (0: never)', int, 10)
   .option('--specialists <names>', 'only these members of the roster, comma-separated')
+  .option('--outage-limit <minutes>', 'how long a stage waits out an unreachable MongoDB, git, worker or full disk before its trial ends infra_error (default 30)', amount)
   .option('--wait', 'wait for the campaign and print its result')
   .action(async (o) => {
     const client = await temporalClient();
@@ -152,6 +153,7 @@ program
       specialistChoice: o.bandit ? ('bandit' as const) : undefined,
       trialsPerRun: o.trialsPerRun,
       specialists: o.specialists ? String(o.specialists).split(',').map((x) => x.trim()).filter(Boolean) : undefined,
+      outageLimitMinutes: o.outageLimit,
     });
     const handle = await client.workflow.start('campaign', { workflowId: o.id, taskQueue: CONTROL_QUEUE, args: [input] });
     console.log(`started campaign ${handle.workflowId}`);
@@ -183,8 +185,8 @@ program
   .option('--json', 'print the status as JSON')
   .action(async (id: string, o: { json?: boolean }) => {
     const { campaignStatus } = await import('./status.js');
-    const s = await campaignStatus(id);
-    console.log(o.json ? JSON.stringify(s, null, 2) : formatStatus(s));
+    const { status, waits } = await campaignStatus(id);
+    console.log(o.json ? JSON.stringify({ ...status, waits: Object.fromEntries(waits) }, null, 2) : formatStatus(status, Date.now(), waits));
   });
 
 program

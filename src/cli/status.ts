@@ -4,6 +4,16 @@
 // SDK's gRPC stack costs more to load than the whole answer. Without an HTTP endpoint, the SDK.
 import type { CampaignResult, CampaignStatus } from '../types.js';
 import { temporalAddress, temporalNamespace } from '../config.js';
+import { stageWaits, type PendingStage, type StageWait } from './stageWaits.js';
+
+export interface StatusView {
+  status: CampaignStatus;
+  /** What each in-flight trial's stage waits for (attempt, outage), by trial index. */
+  waits: Map<number, StageWait>;
+}
+
+type RawFailure = { message?: string | null; cause?: { message?: string | null } | null; timeoutFailureInfo?: unknown } | null | undefined;
+const failureText = (f: RawFailure) => (f ? [f.message, f.cause?.message].filter(Boolean).join(': ') : null);
 
 /** Where Temporal's HTTP API is: TEMPORAL_HTTP_URL, else the Web UI (TEMPORAL_UI_URL, or the local dev server's). */
 function httpBase(): string | null {
@@ -41,38 +51,68 @@ class HttpApi {
   }
 }
 
-async function viaHttp(api: HttpApi, id: string): Promise<CampaignStatus> {
+type HttpPending = { activityType?: { name?: string }; attempt?: number; lastFailure?: RawFailure; heartbeatDetails?: { payloads?: Payload[] }; lastAttemptCompleteTime?: string; scheduledTime?: string };
+
+async function viaHttp(api: HttpApi, id: string): Promise<StatusView> {
   const w = `/workflows/${encodeURIComponent(id)}`;
   const d = await api.call<{ workflowExecutionInfo: { status: string } }>(w);
-  const status = d.workflowExecutionInfo.status.replace('WORKFLOW_EXECUTION_STATUS_', '');
-  if (status === 'RUNNING') {
+  const state = d.workflowExecutionInfo.status.replace('WORKFLOW_EXECUTION_STATUS_', '');
+  if (state === 'RUNNING') {
     const q = await api.call<{ queryResult: { payloads: Payload[] } }>(`${w}/query/status`, { query: { queryType: 'status' } });
-    return decode(q.queryResult.payloads[0]) as CampaignStatus;
+    const status = decode(q.queryResult.payloads[0]) as CampaignStatus;
+    const waits = await stageWaits(status, async (trialId): Promise<PendingStage | null> => {
+      const t = await api.call<{ pendingActivities?: HttpPending[] }>(`/workflows/${encodeURIComponent(trialId)}`);
+      const p = t.pendingActivities?.[0];
+      if (!p) return null;
+      const beat = p.heartbeatDetails?.payloads?.[0];
+      return { activity: p.activityType?.name ?? null, attempt: p.attempt ?? 1, message: failureText(p.lastFailure), isTimeout: Boolean(p.lastFailure?.timeoutFailureInfo), heartbeat: beat === undefined ? null : decode(beat), lastAttemptAt: p.lastAttemptCompleteTime ?? null, scheduledAt: p.scheduledTime ?? null };
+    });
+    return { status, waits };
   }
+  const status = state;
   if (status !== 'COMPLETED') throw new Error(`campaign ${id} ended ${status.toLowerCase()}: see its history (lineage replay ${id}, or the Temporal UI)`);
   // The latest run is the one that completed (earlier runs continued as new).
   const h = await api.call<{ history: { events: { workflowExecutionCompletedEventAttributes?: { result?: { payloads: Payload[] } } }[] } }>(
     `${w}/history?historyEventFilterType=HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT`,
   );
   const result = h.history.events.at(-1)?.workflowExecutionCompletedEventAttributes?.result?.payloads[0];
-  return (decode(result) as CampaignResult).status;
+  return { status: (decode(result) as CampaignResult).status, waits: new Map() };
 }
 
-async function viaSdk(id: string): Promise<CampaignStatus> {
+const toIso = (t: { seconds?: unknown; nanos?: number | null } | null | undefined): string | null =>
+  t?.seconds != null ? new Date(Number(t.seconds) * 1000 + Math.round((t.nanos ?? 0) / 1e6)).toISOString() : null;
+
+async function viaSdk(id: string): Promise<StatusView> {
   const { temporalClient } = await import('./client.js');
+  const { defaultPayloadConverter } = await import('@temporalio/common');
   const client = await temporalClient();
   try {
     const handle = client.workflow.getHandle(id);
     const d = await handle.describe();
-    if (d.status.name === 'RUNNING') return await handle.query<CampaignStatus>('status');
+    if (d.status.name === 'RUNNING') {
+      const status = await handle.query<CampaignStatus>('status');
+      const waits = await stageWaits(status, async (trialId): Promise<PendingStage | null> => {
+        const p = (await client.workflow.getHandle(trialId).describe()).raw.pendingActivities?.[0];
+        if (!p) return null;
+        const beat = p.heartbeatDetails?.payloads?.[0];
+        let heartbeat: unknown = null;
+        try {
+          heartbeat = beat ? defaultPayloadConverter.fromPayload(beat) : null;
+        } catch {
+          heartbeat = null; // a heartbeat of another shape
+        }
+        return { activity: p.activityType?.name ?? null, attempt: p.attempt ?? 1, message: failureText(p.lastFailure), isTimeout: Boolean(p.lastFailure?.timeoutFailureInfo), heartbeat, lastAttemptAt: toIso(p.lastAttemptCompleteTime), scheduledAt: toIso(p.scheduledTime) };
+      });
+      return { status, waits };
+    }
     if (d.status.name !== 'COMPLETED') throw new Error(`campaign ${id} ended ${d.status.name.toLowerCase()}: see its history (lineage replay ${id}, or the Temporal UI)`);
-    return ((await handle.result()) as CampaignResult).status;
+    return { status: ((await handle.result()) as CampaignResult).status, waits: new Map() };
   } finally {
     await client.connection.close();
   }
 }
 
-export async function campaignStatus(campaignId: string): Promise<CampaignStatus> {
+export async function campaignStatus(campaignId: string): Promise<StatusView> {
   const base = httpBase();
   if (base) {
     try {

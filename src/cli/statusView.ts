@@ -1,5 +1,6 @@
 // `lineage status`: a campaign's status query, readable in a terminal.
 import type { CampaignStatus } from '../types.js';
+import type { StageWait } from './stageWaits.js';
 
 const num = (x: number | null | undefined, digits = 4) => (x === null || x === undefined ? '—' : Number(x.toPrecision(digits)).toString());
 
@@ -14,7 +15,14 @@ function line(name: string, used: string, limit: string | null, left: string | n
   return `  ${name.padEnd(9)} ${used}${limit === null ? '' : ` of ${limit} (${left} left)`}`;
 }
 
-export function formatStatus(s: CampaignStatus, now = Date.now()): string {
+/** `attempt 3 · waiting for MongoDB since 12:01:03` for a stage that is being retried. */
+function waitText(w: StageWait | undefined): string {
+  if (!w || (w.attempt <= 1 && !w.waitingFor)) return '';
+  const since = w.since ? ` since ${w.since.slice(11, 19)}` : '';
+  return ` · attempt ${w.attempt}${w.waitingFor ? ` · waiting for ${w.waitingFor}${since}` : ''}`;
+}
+
+export function formatStatus(s: CampaignStatus, now = Date.now(), waits: Map<number, StageWait> = new Map()): string {
   const out: string[] = [];
   out.push(`campaign ${s.campaignId} · task ${s.task} · ${s.state}${s.stoppedBy ? ` (${s.stoppedBy})` : ''}`);
   out.push(`run ${s.run} · parallelism ${s.parallelism} · specialists by ${s.specialistChoice} · next trial #${s.nextIndex}`);
@@ -29,9 +37,10 @@ export function formatStatus(s: CampaignStatus, now = Date.now()): string {
   out.push(`since last keep: ${s.trialsSinceKeep} trials, ${sinceKeep}${plateau ? ` (plateau stop after ${plateau})` : ''}`);
   const counts = Object.entries(s.counts).sort((a, b) => (b[1] ?? 0) - (a[1] ?? 0));
   out.push(`finished ${s.finished}: ${counts.length ? counts.map(([k, v]) => `${k} ${v}`).join(', ') : 'none yet'}`);
+  if (s.rerunAfterInfraError) out.push(`run again after infra_error: ${s.rerunAfterInfraError} (outage limit ${s.outageLimitMinutes ?? 30} min)`);
   out.push(`in flight ${s.inFlight.length}${s.inFlight.length ? ':' : ''}`);
   for (const t of [...s.inFlight].sort((a, b) => a.index - b.index)) {
-    out.push(`  #${String(t.index).padStart(3)}  ${t.specialist.padEnd(10)} ${t.stage.padEnd(10)} for ${duration(Math.max(0, (now - Date.parse(t.since)) / 1000))}`);
+    out.push(`  #${String(t.index).padStart(3)}  ${t.specialist.padEnd(10)} ${t.stage.padEnd(10)} for ${duration(Math.max(0, (now - Date.parse(t.since)) / 1000))}${waitText(waits.get(t.index))}`);
   }
   return out.join('\n');
 }

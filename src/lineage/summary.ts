@@ -105,6 +105,15 @@ export async function noteProposal(coll: Collection<LineageSummaryDoc>, campaign
   });
 }
 
+/** The trial of `index` is no longer in flight and leaves no outcome (it ended infra_error and runs again). */
+export async function dropInFlight(coll: Collection<LineageSummaryDoc>, campaignId: string, index: number): Promise<void> {
+  await casUpdate(coll, campaignId, campaignId, (doc) => {
+    const before = doc.inFlight.length;
+    doc.inFlight = doc.inFlight.filter((f) => f.index !== index);
+    return doc.inFlight.length !== before;
+  });
+}
+
 /** Folds an outcome into the campaign summary; returns the trial's delta to its parent, or undefined if already folded. */
 export function foldOutcome(doc: LineageSummaryDoc, r: TrialRecord): number | null | undefined {
   doc.inFlight = doc.inFlight.filter((f) => f.index !== r.index);

@@ -1,12 +1,15 @@
 // record: the trial document (idempotent by trial id) and the campaign's best.
 import type { Runtime } from '../runtime.js';
 import type { TrialRecord } from '../types.js';
-import { noteOutcome } from '../lineage/summary.js';
+import { dropInFlight, noteOutcome } from '../lineage/summary.js';
 
 export async function recordTrial(rt: Runtime, record: TrialRecord): Promise<void> {
   const { store } = rt;
   await store.trials.replaceOne({ _id: record.trialId }, { ...record, recordedAt: new Date().toISOString() }, { upsert: true });
   await store.proposals.updateOne({ _id: record.trialId }, { $set: { done: true } });
+  // An infra_error is no research outcome: proposers do not learn from it, and the campaign runs
+  // the index again, whose outcome is the one the lineage keeps.
+  if (record.label === 'infra_error') return dropInFlight(store.lineage, record.campaignId, record.index);
   await noteOutcome(store.lineage, record);
   if (record.specialist === 'baseline') {
     await store.campaigns.updateOne({ _id: record.campaignId }, { $set: { baseline: { score: record.score, label: record.label, spread: record.spread } } });

@@ -10,6 +10,7 @@ import { loadSnapshot, writeCheckout } from '../recipe/snapshot.js';
 import { expandCommand, repoRoot, type LoadedTask } from '../task/spec.js';
 import { hashEvaluator } from '../task/evaluatorHash.js';
 import { runBudgeted } from '../runner/budgetedProcess.js';
+import { throwIfDiskFull } from '../runner/diskSpace.js';
 import { trialEnv } from '../runner/trialEnv.js';
 import { requireSandbox } from '../runner/sandbox.js';
 import { freshCheckout, removeCheckout } from '../runner/checkoutDisk.js';
@@ -43,6 +44,11 @@ function throwIfInterrupted(hooks: StageHooks, stage: string): void {
 
 export class EvaluatorMismatchError extends Error {
   override name = 'EvaluatorMismatchError';
+}
+
+/** The train outputs are no longer on this slot: the trial must train again (on any slot). */
+export class SlotOutputsLostError extends Error {
+  override name = 'SlotOutputsLost';
 }
 
 function paths(rt: Runtime, slot: Slot, req: SlotRequest) {
@@ -107,6 +113,8 @@ export async function trainOnSlot(rt: Runtime, slot: Slot, req: SlotRequest, hoo
     signal: hooks.signal,
   });
   throwIfInterrupted(hooks, 'train');
+  // The host's disk, not the run's own size-capped checkout: a recipe that fills its checkout crashed.
+  throwIfDiskFull(rt.home, outcome);
   return { ...outcome, slotQueue: slot.queue, host: hostName(), slot: slot.id, attempt: hooks.attempt, sandbox };
 }
 
@@ -129,7 +137,7 @@ export async function evaluateOnSlot(rt: Runtime, slot: Slot, req: SlotRequest, 
   verifyEvaluator(task, req.evaluatorHash);
   const dataDir = await ensureTaskData(task, req.evaluatorHash, rt.home, rt.python);
   const { checkout, run, logs } = paths(rt, slot, req);
-  if (!existsSync(checkout)) throw new Error(`checkout ${checkout} is gone: train must run again on this slot`);
+  if (!existsSync(checkout)) throw new SlotOutputsLostError(`checkout ${checkout} is gone: train must run again on this slot`);
   const command = expandCommand(task.spec.evaluate.command, { python: rt.python, root: repoRoot(), evaluator: task.evaluatorDir, data: dataDir, checkout, run, train_seconds: req.trainSeconds?.toFixed(3) });
   if (task.spec.size) command.push('--cap', String(task.spec.size.cap_bytes));
   const outcome = await runBudgeted({

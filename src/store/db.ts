@@ -80,12 +80,28 @@ export class Store {
     this.treeClaims = db.collection<TreeClaimDoc>('tree_claims');
   }
 
-  static async connect(uri = mongoUri(), dbName = mongoDbName()): Promise<Store> {
-    const client = new MongoClient(uri, { serverSelectionTimeoutMS: 15_000 });
-    await client.connect();
-    const store = new Store(client, client.db(dbName));
-    await store.ensureIndexes();
-    return store;
+  /**
+   * Connects, waiting out an unreachable server with backoff for up to `waitS` (workers pass the
+   * outage limit, so one started during an outage comes up when MongoDB does; the CLI fails fast). Once connected, the driver reconnects by itself;
+   * an operation during an outage fails within seconds and its activity retries with backoff.
+   */
+  static async connect(uri = mongoUri(), dbName = mongoDbName(), waitS = 0, log: (line: string) => void = console.error): Promise<Store> {
+    const since = Date.now();
+    for (let delayMs = 1000; ; delayMs = Math.min(delayMs * 2, 30_000)) {
+      // A socket timeout bounds an operation on a server that accepts connections but never answers.
+      const client = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000, socketTimeoutMS: 60_000 });
+      try {
+        await client.connect();
+        const store = new Store(client, client.db(dbName));
+        await store.ensureIndexes();
+        return store;
+      } catch (err) {
+        await client.close().catch(() => undefined);
+        if (Date.now() - since > waitS * 1000) throw err;
+        log(`waiting for MongoDB at ${uri} since ${new Date(since).toISOString()}: ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, delayMs));
+      }
+    }
   }
 
   /** The indexes behind the lineage queries: a campaign's trials by index, by specialist, by label, by score. */

@@ -1,6 +1,7 @@
 // `lineage status` output from a status query result.
 import assert from 'node:assert/strict';
 import { formatStatus } from '../../src/cli/statusView.js';
+import { whatItWaitsFor } from '../../src/cli/stageWaits.js';
 import type { CampaignStatus } from '../../src/types.js';
 
 const NOW = Date.parse('2026-01-01T12:00:00Z');
@@ -60,5 +61,26 @@ describe('status view', () => {
     assert.match(text, /^ {2}time {6}8 min$/m);
     assert.match(text, /^since last keep: 4 trials, 3 min$/m);
     assert.match(text, /^in flight 0$/m);
+  });
+
+  it('shows a retried stage as the same trial on its Nth attempt, with what it waits for and since when', () => {
+    const waits = new Map([[12, { activity: 'train', attempt: 4, waitingFor: 'MongoDB', since: '2026-01-01T11:59:40.000Z', lastError: 'connect ECONNREFUSED 127.0.0.1:27017' }]]);
+    const text = formatStatus({ ...status, rerunAfterInfraError: 1, outageLimitMinutes: 30 }, NOW, waits);
+    assert.match(text, /^ {2}# 12 {2}opt {8}train {6}for 28 s · attempt 4 · waiting for MongoDB since 11:59:40$/m);
+    assert.match(text, /^ {2}# 13 {2}arch {7}propose {4}for 2 s$/m, 'a first attempt shows no retry');
+    assert.match(text, /^run again after infra_error: 1 \(outage limit 30 min\)$/m);
+    assert.equal(text.split('\n').filter((l) => l.includes('# 12')).length, 1, 'one row per trial, however many attempts');
+  });
+});
+
+describe('what a failing stage waits for', () => {
+  const mongo = 'mongodb://127.0.0.1:27017/';
+  it('names MongoDB, disk space, git or a worker from the failure', () => {
+    assert.equal(whatItWaitsFor('connect ECONNREFUSED 127.0.0.1:27017', false, mongo), 'MongoDB');
+    assert.equal(whatItWaitsFor('Server selection timed out after 10000 ms', false, mongo), 'MongoDB');
+    assert.equal(whatItWaitsFor('slot disk full under /x (0 of 4194304 bytes free)', false, mongo), 'disk space');
+    assert.equal(whatItWaitsFor('git update-ref failed: cannot lock ref', false, mongo), 'git');
+    assert.equal(whatItWaitsFor('activity Heartbeat timeout', true, mongo), 'a worker');
+    assert.equal(whatItWaitsFor('connect ECONNREFUSED 127.0.0.1:7000', false, mongo), 'a retry', 'another port is not MongoDB');
   });
 });
