@@ -248,6 +248,15 @@ program
   });
 
 program
+  .command('compare <campaignIds...>')
+  .description('compare campaigns, live or imported: best so far by trial and by GPU hours, gain, keeps, label mix, cost per keep (text table + HTML page)')
+  .option('--out <path>', 'HTML file to write (default: lineage-compare-<A>-vs-<B>.html)')
+  .action(async (ids: string[], o) => {
+    const { runCompare } = await import('./compare.js');
+    await runCompare(ids, o.out ?? `lineage-compare-${ids.join('-vs-')}.html`);
+  });
+
+program
   .command('watch <campaignId>')
   .description('follow a campaign until it ends: trial rows and budget bars')
   .option('--interval <ms>', 'poll interval', int, 1000)

@@ -82,6 +82,29 @@ export function keepChain(trials: TrialDoc[], direction: CampaignDoc['metric']['
   return chain.reverse();
 }
 
+/** Above this many trials the lineage tree is thinned (see thinTree). */
+export const TREE_FULL_LIMIT = 200;
+
+/**
+ * The tree a large campaign draws: the baseline, every kept trial and their ancestors; every other
+ * trial is folded into the nearest drawn trial it descends from, whose count it raises.
+ */
+export function thinTree(trials: TrialDoc[], parents = parentIndexes(trials)): { drawn: TrialDoc[]; folded: Map<number, number> } {
+  const shown = new Set<number>();
+  for (const t of trials) {
+    if (!(t.keep || t.index === trials[0]?.index)) continue;
+    for (let i: number | null | undefined = t.index; i !== null && i !== undefined && !shown.has(i); i = parents.get(i)) shown.add(i);
+  }
+  const folded = new Map<number, number>();
+  for (const t of trials) {
+    if (shown.has(t.index)) continue;
+    let up = parents.get(t.index);
+    while (up !== null && up !== undefined && !shown.has(up)) up = parents.get(up);
+    if (up !== null && up !== undefined) folded.set(up, (folded.get(up) ?? 0) + 1);
+  }
+  return { drawn: trials.filter((t) => shown.has(t.index)), folded };
+}
+
 export interface Totals {
   trials: number;
   inputTokens: number;
