@@ -38,7 +38,7 @@ export async function compareChart(ts: Trajectory[]): Promise<string> {
   const rows = ts.flatMap((t) => steps(t, !same));
   const color = { field: 'campaign', type: 'nominal' as const, title: 'campaign', sort: ts.map((t) => t.campaign._id), legend: { labelLimit: 400 } };
   const panel = (field: 'trial' | 'gpuHours', title: string) => ({
-    width: 520,
+    width: 460,
     height: 300,
     layer: [
       { mark: { type: 'line' as const, interpolate: 'step-after' as const, strokeWidth: 2 }, encoding: { x: { field, type: 'quantitative' as const, title }, y: { field: 'best', type: 'quantitative' as const, title: y, scale: { zero: false } }, color } },
