@@ -8,7 +8,7 @@ import { LABELS } from '../types.js';
 import { vegaLiteSvg } from './charts.js';
 import { escapeHtml } from './html.js';
 import { compareRows, summarize, type CampaignSummary } from './compareSummary.js';
-import { bestSoFar, gpuSeconds, loadTrajectory, type Trajectory } from './trajectory.js';
+import { bestSoFar, gpuSeconds, HEAVY_FIELDS, loadTrajectory, type Trajectory } from './trajectory.js';
 
 /**
  * Best-so-far steps of one campaign: only the trials where it moved, plus the last, so 900 trials
@@ -108,7 +108,7 @@ tr.section td{background:#f6f8fa;font-weight:600}
 }
 
 export async function loadTrajectories(store: Store, ids: string[]): Promise<Trajectory[]> {
-  return Promise.all(ids.map((id) => loadTrajectory(store, id)));
+  return Promise.all(ids.map((id) => loadTrajectory(store, id, { without: HEAVY_FIELDS })));
 }
 
 export async function writeCompare(store: Store, ids: string[], out: string): Promise<{ path: string; bytes: number; summaries: CampaignSummary[] }> {
