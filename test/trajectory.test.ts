@@ -175,11 +175,11 @@ describe('trajectory: watch, report, export, import, compare', function () {
     assert.ok(copies.length >= 1, 'the round-trip import ran first');
     const { stdout } = await lineage('compare', campaignId, copies[0]!._id, '--out', path.join(tmp, 'compare.html'));
     const row = (name: string) => stdout.split('\n').find((l) => l.startsWith(name))?.split(/\s{2,}/).slice(1);
-    assert.deepEqual(row('arm')?.map((a) => a.split(' ')[0]), ['offline,', 'imported']);
+    assert.deepEqual(row('arm')?.map((a) => a.split(' ')[0]), ['replay,', 'imported'], 'the live campaign says its proposer (this test replays proposals)');
     assert.deepEqual(row('best '), ['0 (exp_006)', '0 (exp_006)']);
     assert.deepEqual(row('keeps'), ['2', '2']);
     assert.deepEqual(row('trials to first keep'), ['1', '1']);
-    assert.deepEqual(row('tokens per keep'), ['0', '— (not recorded)'], 'an offline campaign records zero tokens; the import had none to read');
+    assert.deepEqual(row('tokens per keep'), ['0', '— (not recorded)'], 'a replay campaign records zero tokens; the import had none to read');
   });
 
   it('the Temporal UI shows a finished trial\'s stages and label', async function () {
