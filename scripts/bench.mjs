@@ -15,8 +15,17 @@ let failed = false;
 try {
   const { Store } = await import(path.join(root, 'dist/src/store/db.js'));
   const store = await Store.connect(services.mongoUri, `lineage_bench_${Date.now().toString(36)}`);
-  const { benchLineageView } = await import(path.join(root, 'dist/bench/lineageView.js'));
-  for (const line of await benchLineageView(store)) console.log(line);
+  // `npm run bench -- report` runs only the benchmarks named.
+  const only = process.argv.slice(2);
+  const want = (name) => !only.length || only.includes(name);
+  if (want('view')) {
+    const { benchLineageView } = await import(path.join(root, 'dist/bench/lineageView.js'));
+    for (const line of await benchLineageView(store)) console.log(line);
+  }
+  if (want('report')) {
+    const { benchReport } = await import(path.join(root, 'dist/bench/report.js'));
+    for (const line of await benchReport(store)) console.log(line);
+  }
   await store.db.dropDatabase();
   await store.close();
   const { benchCliStart } = await import(path.join(root, 'dist/bench/cliStart.js'));

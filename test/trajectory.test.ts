@@ -17,7 +17,7 @@ const run = promisify(execFile);
 const CLI = path.join(repoRoot(), 'dist/src/cli/main.js');
 const lineage = (...args: string[]) => run(process.execPath, [CLI, ...args], { env: process.env, maxBuffer: 64 << 20 });
 
-describe('trajectory: watch, report, export, import', function () {
+describe('trajectory: watch, report, export, import, compare', function () {
   let h: Harness;
   let browser: Browser;
   const campaignId = uniqueId('traj');
@@ -135,7 +135,7 @@ describe('trajectory: watch, report, export, import', function () {
     assert.match(rep, /7 trials/);
   });
 
-  it('import refuses malformed input naming the line and column, and writes nothing', async () => {
+  it('import skips a malformed row naming its line; --strict refuses it and writes nothing', async () => {
     const good = readFileSync(path.join(tmp, 'export', 'results.tsv'), 'utf8');
     const lines = good.split('\n');
     const header = lines[0]!.split('\t');
@@ -147,21 +147,39 @@ describe('trajectory: watch, report, export, import', function () {
     });
     const file = path.join(tmp, 'broken.tsv');
     writeFileSync(file, broken.join('\n'));
+    const skipping = uniqueId('skipping');
+    const lenient = await lineage('import', file, '--campaign', skipping, '--task', 'toy', '--direction', 'minimize');
+    // Header, exp_000, exp_001 (two lines: its hypothesis holds a newline), exp_002, exp_003, then exp_004 on line 7.
+    assert.match(lenient.stderr, /^skipped: broken\.tsv line 7, column loss: "fast" is not a number; row skipped$/m);
+    assert.match(lenient.stdout, /imported 6 trials into campaign .* 0 rows recovered, 1 skipped/);
+    assert.deepEqual((await h.rt.store.trials.find({ campaignId: skipping }).sort({ index: 1 }).toArray()).map((t) => t.index), [0, 1, 2, 3, 5, 6]);
+
     const id = uniqueId('broken');
-    const err = await lineage('import', file, '--campaign', id, '--task', 'toy', '--direction', 'minimize').then(
+    const err = await lineage('import', file, '--campaign', id, '--task', 'toy', '--direction', 'minimize', '--strict').then(
       () => null,
       (e: { code: number; stderr: string }) => e,
     );
-    assert.ok(err, 'import must fail');
+    assert.ok(err, 'import --strict must fail');
     assert.equal(err.code, 1);
-    // Header, exp_000, exp_001 (two lines: its hypothesis holds a newline), exp_002, exp_003, then exp_004 on line 7.
-    assert.match(err.stderr, /broken\.tsv line 7, column loss: "fast" is not a number/);
+    assert.match(err.stderr, /broken\.tsv line 7, column loss: "fast" is not a number \(--strict/);
     assert.equal(await h.rt.store.trials.countDocuments({ campaignId: id }), 0);
     assert.equal(await h.rt.store.campaigns.countDocuments({ _id: id }), 0);
 
     writeFileSync(file, good.replace('\tkeep\t', '\tkept\t'));
-    const bad = await lineage('import', file, '--campaign', id, '--task', 'toy', '--direction', 'minimize').then(() => null, (e: { stderr: string }) => e);
+    const bad = await lineage('import', file, '--campaign', id, '--task', 'toy', '--direction', 'minimize', '--strict').then(() => null, (e: { stderr: string }) => e);
     assert.match(bad!.stderr, /broken\.tsv line 2, column status: "kept" is not a label \(one of keep, discard/);
+  });
+
+  it('compare reads a live campaign and its imported copy', async () => {
+    const copies = await h.rt.store.campaigns.find({ importedFrom: path.join(tmp, 'export', 'results.tsv') }).toArray();
+    assert.ok(copies.length >= 1, 'the round-trip import ran first');
+    const { stdout } = await lineage('compare', campaignId, copies[0]!._id, '--out', path.join(tmp, 'compare.html'));
+    const row = (name: string) => stdout.split('\n').find((l) => l.startsWith(name))?.split(/\s{2,}/).slice(1);
+    assert.deepEqual(row('arm')?.map((a) => a.split(' ')[0]), ['replay,', 'imported'], 'the live campaign says its proposer (this test replays proposals)');
+    assert.deepEqual(row('best '), ['0 (exp_006)', '0 (exp_006)']);
+    assert.deepEqual(row('keeps'), ['2', '2']);
+    assert.deepEqual(row('trials to first keep'), ['1', '1']);
+    assert.deepEqual(row('tokens per keep'), ['0', '— (not recorded)'], 'a replay campaign records zero tokens; the import had none to read');
   });
 
   it('the Temporal UI shows a finished trial\'s stages and label', async function () {

@@ -279,9 +279,20 @@ program
   .requiredOption('--task <name>', 'task name recorded on the campaign')
   .option('--metric <name>', 'score column (default: the column after status)')
   .option('--direction <dir>', 'minimize or maximize (default: the task\'s, when tasks/<name> exists)')
+  .option('--tree <treeTsv>', 'the same run\'s tree.tsv: check its parents and statuses against results.tsv')
+  .option('--strict', 'refuse the file at its first row that needs repair or skipping')
   .action(async (file: string, o) => {
     const { runImport } = await import('./import.js');
-    await runImport(file, { campaignId: o.campaign, task: o.task, metric: o.metric, direction: o.direction });
+    await runImport(file, { campaignId: o.campaign, task: o.task, metric: o.metric, direction: o.direction, strict: o.strict, tree: o.tree });
+  });
+
+program
+  .command('compare <campaignIds...>')
+  .description('compare campaigns, live or imported: best so far by trial and by GPU hours, gain, keeps, label mix, cost per keep (text table + HTML page)')
+  .option('--out <path>', 'HTML file to write (default: lineage-compare-<A>-vs-<B>.html)')
+  .action(async (ids: string[], o) => {
+    const { runCompare } = await import('./compare.js');
+    await runCompare(ids, o.out ?? `lineage-compare-${ids.join('-vs-')}.html`);
   });
 
 program

@@ -25,7 +25,8 @@ export function resultsColumns(metric: string): string[] {
 
 /** exp_000, exp_001, … exp_999, exp_1000: zero-padded to three digits like the paper's exp_750. */
 export const expId = (index: number) => `exp_${String(index).padStart(3, '0')}`;
-export const EXP_ID = /^exp_(\d{3,})$/;
+/** An exp id as a file may write it: ours and part of the paper's carry `exp_`, most of the paper's are bare ("000"). */
+export const EXP_ID = /^(?:exp_)?(\d+)$/;
 
 /** Numbers as JavaScript's shortest round-trip form, so an export re-imports to the same value. */
 const n = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '' : String(x));

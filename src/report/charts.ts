@@ -5,7 +5,7 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 import { LABELS } from '../types.js';
 import type { TrialDoc } from '../store/db.js';
 import type { CampaignDoc } from '../store/db.js';
-import { bestSoFar, gpuSeconds } from './trajectory.js';
+import { bestSoFar, gpuSeconds, thinTree, TREE_FULL_LIMIT } from './trajectory.js';
 
 const PALETTE = ['#4c78a8', '#f58518', '#54a24b', '#e45756', '#72b7b2', '#b279a2', '#ff9da6', '#9d755d', '#eeca3b', '#bab0ac'];
 // Thirteen filled markers, one per label (vega's own eight plus star, hexagon, X and two bars).
@@ -37,7 +37,23 @@ async function toSvg(spec: vega.Spec): Promise<string> {
   return svg;
 }
 
-const vl = (spec: TopLevelSpec) => toSvg(compile(spec).spec);
+export const vegaLiteSvg = (spec: TopLevelSpec) => toSvg(compile(spec).spec);
+const vl = vegaLiteSvg;
+
+/**
+ * A y range that a few wild scores (a diverged 2.6 among 1.07s) cannot flatten: the 2nd to 98th
+ * percentile of the scores, widened to hold the whole best-so-far line. Null when nothing lies outside.
+ */
+function robustDomain(scores: number[], best: number[]): { domain: [number, number]; outside: number } | null {
+  if (scores.length < 50) return null;
+  const sorted = [...scores].sort((a, b) => a - b);
+  const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+  let [lo, hi] = [Math.min(q(0.02), ...best), Math.max(q(0.98), ...best)];
+  const pad = (hi - lo) * 0.05 || Math.abs(hi) * 0.01 || 1;
+  [lo, hi] = [lo - pad, hi + pad];
+  const outside = scores.filter((v) => v < lo || v > hi).length;
+  return outside ? { domain: [lo, hi], outside } : null;
+}
 
 /** Every trial's score by index (scored trials above, unscored ones in a strip below) and the best-so-far line. */
 export function scoreChart(campaign: CampaignDoc, trials: TrialDoc[], e: Encodings): Promise<string> {
@@ -46,6 +62,7 @@ export function scoreChart(campaign: CampaignDoc, trials: TrialDoc[], e: Encodin
   const width = Math.min(1400, Math.max(600, trials.length * 3));
   const x = { field: 'index', type: 'quantitative' as const, title: 'trial', axis: { tickMinStep: 1, format: 'd' }, scale: { domain: [0, Math.max(1, trials.at(-1)?.index ?? 1)] } };
   const size = trials.length > 500 ? 18 : 50;
+  const y = robustDomain(trials.map((t) => t.score).filter((v): v is number => v !== null), best.filter((v): v is number => v !== null));
   return vl({
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     data: { values: rows },
@@ -53,14 +70,14 @@ export function scoreChart(campaign: CampaignDoc, trials: TrialDoc[], e: Encodin
       {
         width,
         height: 320,
-        title: `${campaign.metric.name} by trial (${campaign.metric.direction === 'minimize' ? 'lower' : 'higher'} is better)`,
+        title: `${campaign.metric.name} by trial (${campaign.metric.direction === 'minimize' ? 'lower' : 'higher'} is better)${y ? `; ${y.outside} outlying scores drawn at the axis edge` : ''}`,
         layer: [
           {
             transform: [{ filter: 'datum.score !== null' }],
             mark: { type: 'point', filled: true, opacity: 0.75, size },
             encoding: {
               x,
-              y: { field: 'score', type: 'quantitative', title: campaign.metric.name, scale: { zero: false } },
+              y: { field: 'score', type: 'quantitative', title: campaign.metric.name, scale: y ? { zero: false, domain: y.domain, clamp: true } : { zero: false } },
               color: { field: 'specialist', type: 'nominal', scale: colorScale(e), title: 'specialist' },
               shape: { field: 'label', type: 'nominal', scale: shapeScale, title: 'label' },
             },
@@ -136,16 +153,22 @@ export function costChart(trials: TrialDoc[]): Promise<string> {
 
 /** The lineage tree, depth left to right; the keep chain to the best trial drawn heavy. */
 export function treeChart(trials: TrialDoc[], parents: Map<number, number | null>, chain: Set<number>, e: Encodings): Promise<string> {
-  const nodes = trials.map((t) => ({ id: t.index, parent: parents.get(t.index) ?? null, specialist: t.specialist, label: t.label, kept: chain.has(t.index) }));
+  // A large campaign draws its kept trials and their ancestors; the rest are counted (+N) on the node they grew from.
+  const thin = trials.length > TREE_FULL_LIMIT;
+  const { drawn, folded } = thin ? thinTree(trials, parents) : { drawn: trials, folded: new Map<number, number>() };
+  const nodes = drawn.map((t) => ({ id: t.index, parent: parents.get(t.index) ?? null, specialist: t.specialist, label: t.label, kept: chain.has(t.index), folded: folded.get(t.index) ?? 0 }));
   const leaves = nodes.length - new Set(nodes.map((n) => n.parent)).size + 1;
-  const height = Math.min(6000, Math.max(240, leaves * (nodes.length > 1000 ? 3 : 9)));
+  const height = Math.min(6000, Math.max(240, leaves * (thin ? 16 : 9)));
   const width = Math.min(1400, Math.max(500, chain.size * 60));
+  const title = thin
+    ? `lineage tree (keep chain in red): the ${drawn.length} kept trials and their ancestors; +N counts the ${trials.length - drawn.length} other trials that grew from a node`
+    : 'lineage tree (keep chain in red)';
   const spec: vega.Spec = {
     $schema: 'https://vega.github.io/schema/vega/v5.json',
     width,
     height,
     padding: 10,
-    title: { text: 'lineage tree (keep chain in red)', anchor: 'start' },
+    title: { text: title, anchor: 'start' },
     data: [
       {
         name: 'tree',
@@ -158,7 +181,7 @@ export function treeChart(trials: TrialDoc[], parents: Map<number, number | null
       { name: 'links', source: 'tree', transform: [{ type: 'treelinks' }, { type: 'linkpath', orient: 'horizontal', shape: 'diagonal' }] },
     ],
     scales: [{ name: 'color', type: 'ordinal', ...colorScale(e) }],
-    legends: [{ fill: 'color', title: 'specialist', orient: 'top-left' }],
+    legends: [{ fill: 'color', title: 'specialist', orient: thin ? 'right' : 'top-left' }],
     marks: [
       {
         type: 'path',
@@ -196,6 +219,22 @@ export function treeChart(trials: TrialDoc[], parents: Map<number, number | null
             align: { value: 'center' },
             fontSize: { value: 10 },
             text: { signal: "datum.kept ? '#' + datum.id : ''" },
+          },
+        },
+      },
+      {
+        type: 'text',
+        from: { data: 'tree' },
+        encode: {
+          update: {
+            x: { field: 'x' },
+            y: { field: 'y' },
+            dx: { value: 7 },
+            dy: { value: 4 },
+            align: { value: 'left' },
+            fontSize: { value: 9 },
+            fill: { value: '#777' },
+            text: { signal: "datum.folded ? '+' + datum.folded : ''" },
           },
         },
       },

@@ -4,6 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Store, TrialDoc } from '../store/db.js';
 import { LABELS } from '../types.js';
+import { expId } from '../export/blackboard.js';
 import { costChart, encodings, labelChart, scoreChart, treeChart } from './charts.js';
 import { gpuSeconds, keepChain, loadTrajectory, parentIndexes, totals, type Trajectory } from './trajectory.js';
 
@@ -83,7 +84,7 @@ pre{background:#f6f8fa;padding:8px;overflow-x:auto;font-size:12px;max-height:400
 ${table(['', ''], [
   ['trials', String(sum.trials)],
   [`baseline ${escapeHtml(metric)}`, num(campaign.baseline?.score ?? trials[0]?.score)],
-  [`best ${escapeHtml(metric)}`, best ? `${num(best.score)} (trial #${best.index}${best.sha ? `, commit ${escapeHtml(best.sha.slice(0, 10))}` : ''})` : '—'],
+  [`best ${escapeHtml(metric)}`, best ? `${num(best.score)} (trial #${best.index}${campaign.importedFrom ? `, ${expId(best.index)}` : best.sha ? `, commit ${escapeHtml(best.sha.slice(0, 10))}` : ''})` : '—'],
   ['keeps', String(trials.filter((t) => t.keep).length)],
   ['tokens', `${sum.inputTokens} in · ${sum.outputTokens} out`],
   ['dollars', money(sum.dollars)],

@@ -8,10 +8,13 @@ export interface Trajectory {
   trials: TrialDoc[];
 }
 
-export async function loadTrajectory(store: Store, campaignId: string): Promise<Trajectory> {
+/** Fields a comparison does not read: left on the server, so a 900-trial campaign loads faster. */
+export const HEAVY_FIELDS = { logExcerpt: 0, diff: 0, train: 0, proposal: 0, hypothesis: 0, reason: 0 } as const;
+
+export async function loadTrajectory(store: Store, campaignId: string, o: { without?: Record<string, 0> } = {}): Promise<Trajectory> {
   const campaign = await store.campaigns.findOne({ _id: campaignId });
   if (!campaign) throw new Error(`lineage: no campaign "${campaignId}" in MongoDB database ${store.db.databaseName}`);
-  const trials = await store.trials.find({ campaignId }).sort({ index: 1 }).toArray();
+  const trials = await store.trials.find({ campaignId }, o.without ? { projection: o.without } : {}).sort({ index: 1 }).toArray();
   return { campaign, trials };
 }
 
@@ -80,6 +83,29 @@ export function keepChain(trials: TrialDoc[], direction: CampaignDoc['metric']['
   const chain: TrialDoc[] = [];
   for (let t = best; t; t = byIndex.get(parents.get(t.index) ?? -1)) chain.push(t);
   return chain.reverse();
+}
+
+/** Above this many trials the lineage tree is thinned (see thinTree). */
+export const TREE_FULL_LIMIT = 200;
+
+/**
+ * The tree a large campaign draws: the baseline, every kept trial and their ancestors; every other
+ * trial is folded into the nearest drawn trial it descends from, whose count it raises.
+ */
+export function thinTree(trials: TrialDoc[], parents = parentIndexes(trials)): { drawn: TrialDoc[]; folded: Map<number, number> } {
+  const shown = new Set<number>();
+  for (const t of trials) {
+    if (!(t.keep || t.index === trials[0]?.index)) continue;
+    for (let i: number | null | undefined = t.index; i !== null && i !== undefined && !shown.has(i); i = parents.get(i)) shown.add(i);
+  }
+  const folded = new Map<number, number>();
+  for (const t of trials) {
+    if (shown.has(t.index)) continue;
+    let up = parents.get(t.index);
+    while (up !== null && up !== undefined && !shown.has(up)) up = parents.get(up);
+    if (up !== null && up !== undefined) folded.set(up, (folded.get(up) ?? 0) + 1);
+  }
+  return { drawn: trials.filter((t) => shown.has(t.index)), folded };
 }
 
 export interface Totals {

@@ -25,6 +25,8 @@ export interface CampaignDoc {
 export interface TrialDoc extends TrialRecord {
   _id: string;
   recordedAt: string;
+  /** Set by `lineage import`: the status the file wrote (e.g. the paper's `harness_abort`), before it became `label`. */
+  sourceStatus?: string;
 }
 
 /** Recipe files by commit sha, so a worker on any host can materialize a trial's checkout. */
