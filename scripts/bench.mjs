@@ -28,8 +28,10 @@ try {
   }
   await store.db.dropDatabase();
   await store.close();
-  const { benchCliStart } = await import(path.join(root, 'dist/bench/cliStart.js'));
-  for (const line of await benchCliStart(services.temporalAddress, services.uiUrl)) console.log(line);
+  if (want('cli')) {
+    const { benchCliStart } = await import(path.join(root, 'dist/bench/cliStart.js'));
+    for (const line of await benchCliStart(services.temporalAddress, services.uiUrl)) console.log(line);
+  }
 } catch (err) {
   failed = true;
   console.error(err);
