@@ -38,8 +38,8 @@ describe('operating a campaign', function () {
       return s.inFlight.find((t) => t.index === 1 && t.stage === 'train') ? s : null;
     });
     assert.deepEqual(Object.keys(training).sort(), [
-      'baseline', 'best', 'budget', 'campaignId', 'counts', 'finished', 'inFlight', 'lastKeepAt', 'left', 'nextIndex', 'parallelism',
-      'plateau', 'run', 'specialistChoice', 'started', 'state', 'stoppedBy', 'task', 'trialsSinceKeep', 'used',
+      'baseline', 'best', 'budget', 'campaignId', 'counts', 'finished', 'inFlight', 'lastKeepAt', 'left', 'nextIndex', 'outageLimitMinutes',
+      'parallelism', 'plateau', 'rerunAfterInfraError', 'run', 'specialistChoice', 'started', 'state', 'stoppedBy', 'task', 'trialsSinceKeep', 'used',
     ]);
     assert.equal(training.state, 'running');
     assert.deepEqual(training.inFlight.map((t) => [t.index, t.specialist, t.trialId, t.stage]), [[1, 'opt', `${campaignId}-trial-0001`, 'train']]);
