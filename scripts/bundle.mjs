@@ -14,7 +14,7 @@
 // bundler module is replaced by one whose bundleWorkflowCode returns the bundle made here, by
 // the real bundleWorkflowCode over the same dist/workflows/index.js, so src/ is unchanged.
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -49,6 +49,19 @@ const prebuiltBundler = {
     b.onLoad({ filter: /@temporalio[\\/]worker[\\/]lib[\\/]workflow[\\/]bundler\.js$/ }, () => ({ contents: PREBUILT_BUNDLER, loader: 'js' }));
   },
 };
+// In one bundle every module shares import.meta.url, so the workers' "run me when I am the main
+// script" checks would all fire inside the CLI: the bundle starts workers through the CLI only.
+const workersAsModules = {
+  name: 'workers-as-modules',
+  setup(b) {
+    b.onLoad({ filter: /dist[\\/]workers[\\/](control|gpu)\.js$/ }, (args) => {
+      const code = readFileSync(args.path, 'utf8');
+      const check = "import.meta.url === pathToFileURL(process.argv[1] ?? '').href";
+      if (!code.includes(check)) throw new Error(`bundle: ${args.path} no longer has its main-script check; update scripts/bundle.mjs`);
+      return { contents: code.replace(check, 'false'), loader: 'js' };
+    });
+  },
+};
 
 // CommonJS dependencies inside an ESM bundle need require, __filename and __dirname: the
 // bundle's own, so that the core bridge and the workflow thread are found next to it.
@@ -61,7 +74,7 @@ const banner = [
 ].join('\n');
 // Optional add-ons that the mongodb driver and vega load only when installed.
 const external = ['kerberos', '@mongodb-js/zstd', 'snappy', 'socks', 'aws4', 'mongodb-client-encryption', '@aws-sdk/credential-providers', 'gcp-metadata', 'canvas', '@swc/core', 'webpack'];
-const common = { bundle: true, platform: 'node', target: 'node20', external, plugins: [prebuiltBundler], logLevel: 'warning', legalComments: 'none' };
+const common = { bundle: true, platform: 'node', target: 'node20', external, plugins: [prebuiltBundler, workersAsModules], logLevel: 'warning', legalComments: 'none' };
 
 // Two standalone ESM files (xz folds what they share): the CLI, and the free-port services starter.
 for (const [name, entry] of [['lineage', 'dist/src/cli/main.js'], ['services', 'scripts/gpu-services.mjs']]) {
@@ -83,6 +96,8 @@ try {
 } catch {
   console.warn('bundle: strip not found; the core bridge travels unstripped');
 }
+// source-map (the SDK's workflow stack traces) reads its wasm from beside the bundle.
+cpSync(path.join(root, 'node_modules/source-map/lib/mappings.wasm'), path.join(outDir, 'mappings.wasm'));
 cpSync(path.join(root, 'scripts/gpu-summary.mjs'), path.join(outDir, 'gpu-summary.mjs'));
 cpSync(path.join(root, 'tasks'), path.join(outDir, 'tasks'), { recursive: true, filter: (p) => !p.includes('__pycache__') });
 // No "type": "module": the .js files here are CommonJS (the workflow thread), lineage.mjs is ESM.
