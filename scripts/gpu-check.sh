@@ -53,7 +53,8 @@ pack() {
     }")
   local tarflags=(--sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner)
   tar "${tarflags[@]}" -cf "$stage/app.tar" -C "$stage" app
-  tar "${tarflags[@]}" -cf "$stage/data.tar" -C "$stage/home" data
+  # prepare.log names the temp folder: left out, so the same data gives the same tar (and cache hit)
+  tar "${tarflags[@]}" --exclude=prepare.log -cf "$stage/data.tar" -C "$stage/home" data
   for b in node:"$node" temporal:"$temporal" ferretdb:"$ferretdb"; do
     cp "${b#*:}" "$stage/${b%%:*}"
     # strip only what carries symbols (re-stripping a stripped Go binary still rewrites it)
