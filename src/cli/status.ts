@@ -34,17 +34,23 @@ function decode(p: Payload): unknown {
 }
 
 class HttpApi {
+  /** The Web UI guards writes with a CSRF cookie it sets on any read; a server's HTTP port ignores it. */
+  private csrf: string | null = null;
+
   constructor(
     private readonly base: string,
     private readonly ns: string,
   ) {}
 
   async call<T>(path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (body !== undefined && this.csrf) Object.assign(headers, { cookie: `_csrf=${this.csrf}`, 'x-csrf-token': this.csrf });
     const r = await fetch(`${this.base}/api/v1/namespaces/${encodeURIComponent(this.ns)}${path}`, {
       method: body === undefined ? 'GET' : 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers,
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
+    this.csrf = /(?:^|[;,]\s*)_csrf=([^;,\s]+)/.exec(r.headers.get('set-cookie') ?? '')?.[1] ?? this.csrf;
     const json = (await r.json()) as T & { message?: string };
     if (!r.ok) throw new Error(json.message ?? `HTTP ${r.status}`);
     return json;
