@@ -136,6 +136,7 @@ export async function evaluateOnSlot(rt: Runtime, slot: Slot, req: SlotRequest, 
   const task = rt.task(req.task, req.preset);
   verifyEvaluator(task, req.evaluatorHash);
   const dataDir = await ensureTaskData(task, req.evaluatorHash, rt.home, rt.python);
+  if (!task.dataDir) verifyTaskData(dataDir); // the held-out split the evaluator scores on is the one prepared
   const { checkout, run, logs } = paths(rt, slot, req);
   if (!existsSync(checkout)) throw new SlotOutputsLostError(`checkout ${checkout} is gone: train must run again on this slot`);
   const command = expandCommand(task.spec.evaluate.command, { python: rt.python, root: repoRoot(), evaluator: task.evaluatorDir, data: dataDir, checkout, run, train_seconds: req.trainSeconds?.toFixed(3) });
