@@ -133,7 +133,8 @@ export class Suite {
     const connection = await Connection.connect({ address: services.temporalAddress });
     const store = await Store.connect(services.mongoUri, db);
     const suite = new Suite(o, services, new Client({ connection }), store);
-    suite.env = { ...process.env, TEMPORAL_ADDRESS: services.temporalAddress, MONGODB_URI: services.mongoUri, LINEAGE_DB: db };
+    // The suite's own Web UI: `lineage status` must not read an outer TEMPORAL_UI_URL's server.
+    suite.env = { ...process.env, TEMPORAL_ADDRESS: services.temporalAddress, TEMPORAL_UI_URL: `http://127.0.0.1:${services.ports.ui}`, MONGODB_URI: services.mongoUri, LINEAGE_DB: db };
     o.log(`services: Temporal ${services.temporalAddress}, MongoDB ${services.mongoUri} (database ${db}); state in ${o.stateDir}`);
     return suite;
   }
