@@ -3,7 +3,7 @@
 // (its hash no longer matches the pinned one), which fails the trial as infra_error; once the
 // evaluator is back, the index runs again and gets a real label.
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startHarness, startCampaign, knob, uniqueId, until, TOY_TASK, type Harness } from './support/harness.js';
@@ -15,7 +15,9 @@ describe('a trial that ends infra_error', function () {
   let task: string;
   before(async () => {
     h = await startHarness({ slots: 1 });
-    task = path.join(mkdtempSync(path.join(os.tmpdir(), 'rerun-')), 'toy');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'rerun-'));
+    chmodSync(dir, 0o755); // the trial user must reach the task's evaluator (mkdtemp makes it 0700)
+    task = path.join(dir, 'toy');
     cpSync(TOY_TASK, task, { recursive: true });
   });
   after(async () => {
