@@ -1,6 +1,6 @@
 // The one provisioning path: `npm start`, `npm test`, `lineage setup` and the workers all come
 // here, so what one of them needs, every one of them installs or names the same way.
-import { readdirSync, existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { lineageHome, pythonPath } from '../config.js';
 import { parseTaskSpec, repoRoot, tasksRoot, type LoadedTask } from '../task/spec.js';
@@ -51,6 +51,25 @@ export function needsFor(o: Pick<SetupOptions, 'tasks' | 'tests'>): Need[] {
 /** Installs (as root) or names (otherwise) what this host lacks; throws before anything starts. */
 export async function setupHost(o: SetupOptions): Promise<void> {
   await ensureNeeds(needsFor(o), { python: pythonPath(), root: repoRoot(), stampDir: binDirOf(lineageHome()), install: o.install, log: o.log });
+  if (o.install !== false) letTrialUserTraverse([repoRoot(), lineageHome()], o.log ?? ((l) => process.stderr.write(`${l}\n`)));
+}
+
+/**
+ * Trials run as an unprivileged user that must pass through the folders above the checkout and
+ * the state folder (a clone under /root is mode 700): as root, give those parents o+x (pass
+ * through, not list), and say so.
+ */
+function letTrialUserTraverse(dirs: string[], log: (line: string) => void): void {
+  if (process.getuid?.() !== 0 || !sandboxWanted()) return;
+  for (const dir of dirs) {
+    mkdirSync(dir, { recursive: true });
+    for (let p = path.resolve(dir); p !== '/'; p = path.dirname(p)) {
+      const mode = statSync(p).mode;
+      if (mode & 0o001) continue;
+      chmodSync(p, (mode & 0o7777) | 0o001);
+      log(`provision: gave ${p} o+x so the trial user can reach ${dir}`);
+    }
+  }
 }
 
 const checked = new Set<string>();
