@@ -18,6 +18,10 @@ export interface JudgeInput {
   baselineSpread: number | null;
   trainBudgetS: number;
   evalBudgetS: number;
+  /** The task's size cap: checked against the bytes the harness counted (trusted scoring). */
+  sizeCapBytes?: number | null;
+  /** Scores outside this range are suspect: held for review, never kept. */
+  plausible?: { min?: number; max?: number } | null;
 }
 
 function lastLines(text: string, n = 12): string {
@@ -43,13 +47,22 @@ function checkRun(train: TrainResult, evaluate: EvaluateResult, j: JudgeInput): 
   if (train.overBudget) return { label: 'train_budget_overrun', reason: `training took ${train.wallS.toFixed(1)} s, budget ${j.trainBudgetS} s`, score: null };
   if (train.exitCode !== 0) return { label: 'crash', reason: `train exited ${train.exitCode ?? train.signal}:\n${lastLines(train.logTail)}`, score: null };
   if (evaluate.overBudget) return { label: 'eval_budget_overrun', reason: `evaluation took ${evaluate.wallS.toFixed(1)} s, budget ${j.evalBudgetS} s`, score: null };
+  // A report counts only from an evaluation that ended cleanly, in time and within its memory.
+  if (evaluate.memoryExceeded) return { label: 'crash', reason: `evaluation ran out of memory:\n${lastLines(evaluate.logTail, 3)}`, score: null };
   const report = evaluate.report;
-  if (!report) {
-    const why = evaluate.parseError ?? `evaluator exited ${evaluate.exitCode ?? evaluate.signal}`;
+  if (!report || evaluate.exitCode !== 0) {
+    const why = evaluate.exitCode !== 0 ? `evaluator exited ${evaluate.exitCode ?? evaluate.signal}` : evaluate.parseError ?? 'no report';
     return { label: 'crash', reason: `${why}:\n${lastLines(evaluate.logTail)}`, score: null };
   }
   if (report.label && report.label !== 'keep' && report.label !== 'discard') return { label: report.label, reason: report.reason, score: report.metric };
   if (report.metric === null || !Number.isFinite(report.metric)) return { label: 'diverged', reason: `metric is ${report.metric}: ${report.reason}`, score: null };
+  if (j.sizeCapBytes && evaluate.readableBytes !== undefined && evaluate.readableBytes > j.sizeCapBytes) {
+    return { label: 'size_blocked', reason: `the model runner could read ${evaluate.readableBytes} bytes (checkout and train outputs) > cap ${j.sizeCapBytes}`, score: report.metric };
+  }
+  const { min, max } = j.plausible ?? {};
+  if ((min !== undefined && report.metric < min) || (max !== undefined && report.metric > max)) {
+    return { label: 'suspect', reason: `score ${report.metric} is outside this task's plausible range [${min ?? '-inf'}, ${max ?? 'inf'}]: held for review, not kept (${report.reason})`, score: report.metric };
+  }
   return { score: report.metric };
 }
 

@@ -15,6 +15,7 @@ export const LABELS = [
   'proposal_invalid',
   'diverged',
   'infra_error',
+  'suspect',
 ] as const;
 export type Label = (typeof LABELS)[number];
 
@@ -281,6 +282,8 @@ export interface TrainResult extends RunOutcome, SlotClock {
   attempt: number;
   /** What confined the run: bwrap or the explicit unsafe mode, the trial user, the cgroups. */
   sandbox?: SandboxReport;
+  /** Trusted scoring: the declared outputs the harness copied out of the run (the rest was deleted with the checkout). */
+  outputs?: { files: string[]; bytes: number; refused: string[] };
 }
 
 export interface EvalReport {
@@ -293,6 +296,10 @@ export interface EvalReport {
 export interface EvaluateResult extends RunOutcome, SlotClock {
   report: EvalReport | null;
   parseError?: string;
+  /** trusted: a scorer that never ran trial code reported on its own descriptor; self-reported: the last JSON line of a process that did. */
+  scoring?: 'trusted' | 'self-reported';
+  /** Trusted scoring: every byte the model runner could read (the checkout and the train outputs), counted by the harness. */
+  readableBytes?: number;
 }
 
 export interface Verdict {

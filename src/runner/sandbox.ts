@@ -32,6 +32,8 @@ export interface SandboxSpec {
   gpus?: string | null;
   /** Size of the private /tmp and /dev/shm, each (default 1024 MB). */
   tmpMb?: number;
+  /** Private /tmp and /dev/shm mounted read-only: a run with no writable place at all (the model runner). */
+  readOnlyTmp?: boolean;
   /** The run's cgroup. Undefined: sandboxPrefix makes one with `limits` (end it with endSandbox); null: none. */
   cgroup?: RunCgroup | null;
   limits?: CgroupLimits;
@@ -123,6 +125,7 @@ function bwrapArgs(spec: SandboxSpec, cwd: string | undefined): string[] {
   args.push('--uid', id, '--gid', String(user?.gid ?? 65534));
   args.push('--die-with-parent', '--new-session', '--cap-drop', 'ALL');
   args.push('--proc', '/proc', '--dev', '/dev', '--size', tmpBytes, '--tmpfs', '/tmp', '--size', tmpBytes, '--tmpfs', '/dev/shm');
+  if (spec.readOnlyTmp) args.push('--remount-ro', '/tmp', '--remount-ro', '/dev/shm');
   for (const link of ['bin', 'lib', 'lib64', 'sbin']) {
     const p = `/${link}`;
     if (existsSync(p) && lstatSync(p).isSymbolicLink()) args.push('--symlink', `usr/${link}`, p);

@@ -16,5 +16,7 @@ export async function judgeTrial(rt: Runtime, input: TrialInput, runs: { train: 
     baselineSpread: campaign?.baseline?.spread ?? null,
     trainBudgetS: spec.train.budget_s,
     evalBudgetS: spec.evaluate.budget_s,
+    sizeCapBytes: spec.size?.cap_bytes ?? null,
+    plausible: spec.plausible ?? null,
   });
 }

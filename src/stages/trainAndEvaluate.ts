@@ -1,11 +1,10 @@
 // train and evaluate run on one slot: a fresh checkout of the trial's commit, the task's
 // commands under their budgets, outputs kept on the slot's host between the two stages.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Runtime } from '../runtime.js';
 import type { Slot } from '../runner/slot.js';
-import type { EvalReport, EvaluateResult, Label, TrainResult } from '../types.js';
-import { LABELS } from '../types.js';
+import type { EvaluateResult, TrainResult } from '../types.js';
 import { loadSnapshot, writeCheckout } from '../recipe/snapshot.js';
 import { expandCommand, repoRoot, type LoadedTask } from '../task/spec.js';
 import { hashEvaluator } from '../task/evaluatorHash.js';
@@ -18,6 +17,9 @@ import { hostName } from '../config.js';
 import { ensureTaskData, verifyTaskData } from './prepareData.js';
 import { lastJsonLine } from './preflight.js';
 import { assertTaskReady } from '../services/hostSetup.js';
+import { collectOutputs } from '../scoring/trainOutputs.js';
+import { scoreRun, scoringPaths } from '../scoring/evaluate.js';
+import { parseReport } from '../scoring/report.js';
 
 export interface SlotRequest {
   campaignId: string;
@@ -115,21 +117,15 @@ export async function trainOnSlot(rt: Runtime, slot: Slot, req: SlotRequest, hoo
   throwIfInterrupted(hooks, 'train');
   // The host's disk, not the run's own size-capped checkout: a recipe that fills its checkout crashed.
   throwIfDiskFull(rt.home, outcome);
-  return { ...outcome, slotQueue: slot.queue, host: hostName(), slot: slot.id, attempt: hooks.attempt, sandbox };
-}
-
-function toReport(raw: Record<string, unknown>): EvalReport | string {
-  const metric = raw.metric;
-  if (metric !== null && typeof metric !== 'number') return 'evaluator report: "metric" must be a number or null';
-  const label = raw.label ?? null;
-  if (label !== null && !(typeof label === 'string' && (LABELS as readonly string[]).includes(label))) {
-    return `evaluator report: unknown label ${JSON.stringify(label)}`;
-  }
-  const metrics: Record<string, number | null> = {};
-  if (raw.metrics && typeof raw.metrics === 'object') {
-    for (const [k, v] of Object.entries(raw.metrics as Record<string, unknown>)) metrics[k] = typeof v === 'number' ? v : null;
-  }
-  return { metric: metric as number | null, metrics, label: label as Label | null, reason: String(raw.reason ?? '') };
+  const base = { ...outcome, slotQueue: slot.queue, host: hostName(), slot: slot.id, attempt: hooks.attempt, sandbox };
+  if (!task.spec.evaluate.scorer) return base;
+  // Trusted scoring evaluates the declared outputs only: copy them out, then drop everything else train wrote.
+  const where = scoringPaths(rt.home, slot.id, req.trialId, req.seed);
+  rmSync(where.outputs, { recursive: true, force: true });
+  const outputs = collectOutputs(run, where.outputs, task.spec.outputs!);
+  removeCheckout(checkout);
+  const refused = outputs.refused.map((r) => `\n[lineage] train output not kept: ${r}`).join('');
+  return { ...base, logTail: base.logTail + refused, outputs };
 }
 
 export async function evaluateOnSlot(rt: Runtime, slot: Slot, req: SlotRequest, hooks: StageHooks): Promise<EvaluateResult> {
@@ -138,8 +134,17 @@ export async function evaluateOnSlot(rt: Runtime, slot: Slot, req: SlotRequest, 
   const dataDir = await ensureTaskData(task, req.evaluatorHash, rt.home, rt.python);
   if (!task.dataDir) verifyTaskData(dataDir); // the held-out split the evaluator scores on is the one prepared
   const { checkout, run, logs } = paths(rt, slot, req);
+  if (task.spec.evaluate.scorer) {
+    const where = scoringPaths(rt.home, slot.id, req.trialId, req.seed);
+    if (!existsSync(where.outputs)) throw new SlotOutputsLostError(`train outputs ${where.outputs} are gone: train must run again`);
+    const logFile = path.join(logs, `${req.trialId}.eval.log`);
+    const result = await scoreRun(rt, task, slot, { sha: req.sha, seed: req.seed, preset: req.preset, trainSeconds: req.trainSeconds, logFile }, where, dataDir, hooks);
+    throwIfInterrupted(hooks, 'evaluate');
+    rmSync(where.outputs, { recursive: true, force: true });
+    return result;
+  }
   if (!existsSync(checkout)) throw new SlotOutputsLostError(`checkout ${checkout} is gone: train must run again on this slot`);
-  const command = expandCommand(task.spec.evaluate.command, { python: rt.python, root: repoRoot(), evaluator: task.evaluatorDir, data: dataDir, checkout, run, train_seconds: req.trainSeconds?.toFixed(3) });
+  const command = expandCommand(task.spec.evaluate.command!, { python: rt.python, root: repoRoot(), evaluator: task.evaluatorDir, data: dataDir, checkout, run, train_seconds: req.trainSeconds?.toFixed(3) });
   if (task.spec.size) command.push('--cap', String(task.spec.size.cap_bytes));
   const outcome = await runBudgeted({
     command,
@@ -156,8 +161,9 @@ export async function evaluateOnSlot(rt: Runtime, slot: Slot, req: SlotRequest, 
   });
   throwIfInterrupted(hooks, 'evaluate');
   removeCheckout(checkout); // the full logs stay under logs/
+  // Self-reported: the report is whatever that process printed last, trial code included.
   const raw = lastJsonLine(outcome.logTail);
-  if (!raw) return { ...outcome, report: null, parseError: 'evaluator printed no JSON report line' };
-  const report = toReport(raw);
-  return typeof report === 'string' ? { ...outcome, report: null, parseError: report } : { ...outcome, report };
+  if (!raw) return { ...outcome, scoring: 'self-reported', report: null, parseError: 'evaluator printed no JSON report line' };
+  const report = parseReport(JSON.stringify(raw));
+  return typeof report === 'string' ? { ...outcome, scoring: 'self-reported', report: null, parseError: report } : { ...outcome, scoring: 'self-reported', report };
 }

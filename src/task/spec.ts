@@ -76,7 +76,29 @@ export const taskSpecSchema = z
     data: externalData.optional(),
     prepare: z.object({ command }).optional(),
     train: stage,
-    evaluate: stage.extend({ grace_s: z.number().nonnegative().default(5) }),
+    /**
+     * Trusted scoring (src/scoring/): `scorer` is the task's scorer command, run by the harness outside
+     * the sandbox, and `runner` its model loader, run by the shared model runner inside it. `command`
+     * alone is a self-reported evaluation: the report is the last JSON line of a sandboxed process
+     * that runs trial code (upstream recipes that score themselves); trial documents say which.
+     */
+    evaluate: z
+      .object({
+        command: command.optional(),
+        scorer: command.optional(),
+        runner: z.string().min(1).optional(),
+        budget_s: z.number().positive(),
+        grace_s: z.number().nonnegative().default(5),
+      })
+      .refine((e) => (e.scorer === undefined) !== (e.command === undefined), { message: 'give either scorer (trusted scoring) or command (self-reported), not both' })
+      .refine((e) => (e.scorer === undefined) === (e.runner === undefined), { message: 'scorer and runner go together' }),
+    /** Train outputs the scorer and runner may read: files (globs) under the run folder, regular files only. */
+    outputs: z
+      .object({
+        files: z.array(relPath).min(1),
+        max_bytes: z.number().int().positive().default(256 * 1024 * 1024),
+      })
+      .optional(),
     size: z.object({ cap_bytes: z.number().int().positive(), project: command.optional() }).optional(),
     /** Keep when better than the best by more than max(min_delta, noise_sigmas × the baseline's spread over repeats). */
     keep_rule: z
@@ -84,8 +106,12 @@ export const taskSpecSchema = z
         min_delta: z.number().nonnegative().default(0),
         repeats: z.number().int().min(1).max(9).default(1),
         noise_sigmas: z.number().nonnegative().default(0),
+        /** A would-be keep trains this many more times with fresh seeds; kept only if the median of all runs still clears the margin. */
+        confirm: z.number().int().min(0).max(9).default(0),
       })
-      .default({ min_delta: 0, repeats: 1, noise_sigmas: 0 }),
+      .default({ min_delta: 0, repeats: 1, noise_sigmas: 0, confirm: 0 }),
+    /** Scores outside [min, max] are labelled suspect (for review), never kept: far beyond what this task can reach honestly. */
+    plausible: z.object({ min: z.number().optional(), max: z.number().optional() }).optional(),
     env: z.record(z.string(), z.string()).default({}),
     memory_limit_mb: z.number().int().positive().default(8192),
     protected: z.array(z.string()).default([]),
@@ -111,12 +137,15 @@ export const taskSpecSchema = z
       }
     });
     if (typeof spec.recipe === 'string') {
-      const commands = { 'train.command': spec.train.command, 'evaluate.command': spec.evaluate.command, 'prepare.command': spec.prepare?.command ?? [] };
+      const commands = { 'train.command': spec.train.command, 'evaluate.command': spec.evaluate.command ?? spec.evaluate.scorer ?? [], 'prepare.command': spec.prepare?.command ?? [] };
       for (const [field, cmd] of Object.entries(commands)) {
         if (cmd.some((a) => a.includes('{recipe_src}'))) {
           ctx.addIssue({ code: 'custom', path: field.split('.'), message: '{recipe_src} needs recipe.from_env (a user\'s checkout)' });
         }
       }
+    }
+    if (spec.evaluate.scorer && !spec.outputs) {
+      ctx.addIssue({ code: 'custom', path: ['outputs'], message: 'a trusted scorer needs outputs: the train files it and the runner may read' });
     }
     if (spec.data && spec.prepare) {
       ctx.addIssue({ code: 'custom', path: ['prepare'], message: 'a task whose data comes from data.from_env prepares nothing' });
@@ -250,7 +279,7 @@ function withRecipeSource(spec: TaskSpec, recipeSrc: string): TaskSpec {
   return {
     ...spec,
     train: stage(spec.train),
-    evaluate: stage(spec.evaluate),
+    evaluate: { ...spec.evaluate, command: spec.evaluate.command?.map(sub), scorer: spec.evaluate.scorer?.map(sub) },
     prepare: spec.prepare && stage(spec.prepare),
     size: spec.size && { ...spec.size, project: spec.size.project?.map(sub) },
     env: Object.fromEntries(Object.entries(spec.env).map(([k, v]) => [k, sub(v)])),
@@ -287,14 +316,16 @@ export interface CommandContext {
   data: string;
   checkout?: string;
   run?: string;
+  /** Trusted scoring: the harness's copy of the train outputs. */
+  outputs?: string;
   /** Evaluate only: the train run's wall time in seconds, measured by the harness. */
   train_seconds?: string;
 }
 
-/** Substitutes {python} {root} {evaluator} {data} {checkout} {run} {train_seconds} in a command. */
+/** Substitutes {python} {root} {evaluator} {data} {checkout} {run} {outputs} {train_seconds} in a command. */
 export function expandCommand(cmd: string[], ctx: CommandContext): string[] {
   return cmd.map((arg) =>
-    arg.replace(/\{(python|root|evaluator|data|checkout|run|train_seconds)\}/g, (_, key: keyof CommandContext) => {
+    arg.replace(/\{(python|root|evaluator|data|checkout|run|outputs|train_seconds)\}/g, (_, key: keyof CommandContext) => {
       const value = ctx[key];
       if (value === undefined) throw new Error(`command ${JSON.stringify(cmd)} uses {${key}}, which this stage does not provide`);
       return value;

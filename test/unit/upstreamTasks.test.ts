@@ -84,7 +84,7 @@ describe('upstream task specs', () => {
     const task = withEnv({ NANOCHAT_DIR: checkout, NANOCHAT_DATA: data }, () => loadTask('nanochat'));
     assert.deepEqual(task.recipeFiles, ['nanochat/common.py', 'nanochat/gpt.py', 'pyproject.toml', 'scripts/base_eval.py', 'scripts/base_train.py']);
     assert.ok(task.spec.train.command.includes(`${checkout}/.venv/bin/torchrun`), task.spec.train.command.join(' '));
-    assert.ok(task.spec.evaluate.command.includes(`${checkout}/.venv/bin/python`));
+    assert.ok(task.spec.evaluate.command?.includes(`${checkout}/.venv/bin/python`));
   });
 });
 

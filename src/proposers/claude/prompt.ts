@@ -15,7 +15,7 @@ function hardLimits(task: LoadedTask): string {
     s.size ? `- Artifact size cap: ${s.size.cap_bytes} bytes, projected before training (size_blocked) and measured after.` : null,
     `- Keep rule: a trial is kept only when it beats the current best by more than max(${s.keep_rule.min_delta}, ${s.keep_rule.noise_sigmas} × the baseline's spread over ${s.keep_rule.repeats} run${s.keep_rule.repeats > 1 ? 's' : ''}).`,
     '- No network. Only files in your surface may change; an edit outside it is refused as illegal_edit and never reaches git.',
-    '- Outcome labels you will see in the lineage: keep, discard, crash, preflight_crash, train_budget_overrun, eval_budget_overrun, size_blocked, gate_miss, illegal_edit, apply_failed, proposal_invalid, diverged, infra_error.',
+    '- Outcome labels you will see in the lineage: keep, discard, crash, preflight_crash, train_budget_overrun, eval_budget_overrun, size_blocked, gate_miss, illegal_edit, apply_failed, proposal_invalid, diverged, infra_error, suspect (a score far beyond the task\'s known range, held for review, never kept).',
   ];
   return lines.filter(Boolean).join('\n');
 }
