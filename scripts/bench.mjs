@@ -28,6 +28,10 @@ try {
   }
   await store.db.dropDatabase();
   await store.close();
+  if (want('scoring')) {
+    const { benchScoring } = await import(path.join(root, 'dist/bench/scoring.js'));
+    for (const line of await benchScoring()) console.log(line);
+  }
   if (want('cli')) {
     const { benchCliStart } = await import(path.join(root, 'dist/bench/cliStart.js'));
     for (const line of await benchCliStart(services.temporalAddress, services.uiUrl)) console.log(line);

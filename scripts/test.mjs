@@ -49,7 +49,13 @@ process.env.LINEAGE_TEST_UI_URL = services.uiUrl ?? '';
 process.env.TEMPORAL_UI_URL = services.uiUrl ?? '';
 process.env.LINEAGE_HOME = path.join(root, '.lineage', 'test-home');
 process.env.LINEAGE_DB = `lineage_test_${Date.now().toString(36)}`;
-rmSync(process.env.LINEAGE_HOME, { recursive: true, force: true });
+// A run killed mid-trial leaves its checkouts' tmpfs mounted (src/runner/checkoutDisk.ts): unmount them first.
+const home = process.env.LINEAGE_HOME;
+for (const line of readFileSync('/proc/self/mounts', 'utf8').split('\n')) {
+  const dir = line.split(' ')[1];
+  if (dir?.startsWith(`${home}/`)) execFileSync('umount', ['--lazy', dir]);
+}
+rmSync(home, { recursive: true, force: true });
 console.log(`services: Temporal ${services.temporalAddress}${external ? ' (external)' : ''}, MongoDB ${services.mongoUri}`);
 
 const files = (dir) =>

@@ -83,7 +83,7 @@ export function judge(j: JudgeInput): Verdict {
   const margin = Math.max(j.rule.minDelta, noise);
   const of = scores.length > 1 ? `median of ${scores.length} runs, ` : '';
   const rule = `${of}${j.direction} by more than ${margin.toPrecision(4)} (min_delta ${j.rule.minDelta}${j.rule.noiseSigmas ? `, ${j.rule.noiseSigmas}σ of baseline spread ${(j.baselineSpread ?? 0).toPrecision(3)}` : ''})`;
-  const common = { score, rule, bestBefore: best, repeats: scores.length, spread };
+  const common = { score, rule, bestBefore: best, repeats: scores.length, spread, runScores: scores };
   if (best === null) return { ...common, label: 'keep', keep: true, reason: 'baseline' };
   const gain = j.direction === 'minimize' ? best - score : score - best;
   const keep = gain > margin;

@@ -212,6 +212,8 @@ export interface StageLimits {
   evalS: number;
   /** Train and evaluate this many times; the judge takes the median (timing metrics are noisy). */
   repeats: number;
+  /** A would-be keep trains and evaluates this many more times, with the seeds after its own, before it becomes the best. */
+  confirm?: number;
 }
 
 export interface TrialInput {
@@ -312,6 +314,8 @@ export interface Verdict {
   /** Over repeats: how many, and the sample standard deviation of the metric. */
   repeats: number;
   spread: number | null;
+  /** The score of each run (repeats, then confirm runs on the seeds after the trial's own), when all were legal. */
+  runScores?: number[];
 }
 
 export interface StageTiming {
@@ -345,6 +349,10 @@ export interface TrialRecord {
   rule: string | null;
   /** Standard deviation of the metric over repeated runs (null for one run). */
   spread: number | null;
+  /** Each run's score: repeats, then confirm runs. */
+  runScores?: number[];
+  /** How the score was obtained: trusted (a scorer that never ran trial code) or self-reported. */
+  scoring?: 'trusted' | 'self-reported' | null;
   metrics: Record<string, number | null>;
   stages: StageTiming[];
   usage: Usage;

@@ -1,6 +1,6 @@
 // One trial: propose → apply → preflight → train → evaluate → judge → record.
 // Every way a recipe can fail ends as a labelled, recorded trial; only infrastructure retries.
-import { proxyActivities, workflowInfo, upsertSearchAttributes, upsertMemo, getExternalWorkflowHandle, ActivityFailure, TimeoutFailure, ApplicationFailure } from '@temporalio/workflow';
+import { proxyActivities, patched, workflowInfo, upsertSearchAttributes, upsertMemo, getExternalWorkflowHandle, ActivityFailure, TimeoutFailure, ApplicationFailure } from '@temporalio/workflow';
 import type { ControlActivities, SlotActivities } from '../activities/index.js';
 import type { SlotRequest } from '../src/stages/trainAndEvaluate.js';
 import type { EvaluateResult, Label, Proposal, RunOutcome, SlotClock, StageTiming, TrainResult, TrialInput, TrialOutcome, TrialRecord, Usage, Verdict } from '../src/types.js';
@@ -133,23 +133,29 @@ export async function trial(input: TrialInput): Promise<TrialOutcome> {
       }
 
       const req: SlotRequest = { campaignId: input.campaignId, task: input.task, preset: input.preset, trialId: workflowId, sha: sha!, seed: input.seed, evaluatorHash: input.evaluatorHash };
-      for (let repeat = 0; repeat < (input.limits.repeats ?? 1); repeat++) {
+      const summary = (proposal ? (proposal as Proposal).hypothesis : 'baseline recipe').slice(0, 200);
+      /** One train and its evaluation on the slot that holds the outputs; a lost slot trains again, within the outage limit. */
+      const trainAndEvaluate = async (seed: number) => {
         const firstTrainAt = Date.now();
         for (;;) {
-          const summary = (proposal ? (proposal as Proposal).hypothesis : 'baseline recipe').slice(0, 200);
-          const train = await onSlot('train', () => slot().train.executeWithOptions({ summary: `train: ${summary}` }, [req]));
+          const train = await onSlot('train', () => slot().train.executeWithOptions({ summary: `train: ${summary}` }, [{ ...req, seed }]));
           try {
             // The harness's own wall-clock of the train run, for timing metrics.
-            const evaluate = await onSlot('evaluate', () => slot(train.slotQueue).evaluate({ ...req, trainSeconds: train.wallS }));
+            const evaluate = await onSlot('evaluate', () => slot(train.slotQueue).evaluate({ ...req, seed, trainSeconds: train.wallS }));
             runs.push({ train, evaluate });
-            break;
+            return;
           } catch (err) {
-            // The slot that holds this trial's outputs went away: train again on any slot, within the outage limit.
             if (!isSlotLost(err) || Date.now() - firstTrainAt > outageS * 1000) throw err;
           }
         }
-      }
-      return await timed('judge', () => control.judge(input, runs));
+      };
+      for (let repeat = 0; repeat < (input.limits.repeats ?? 1); repeat++) await trainAndEvaluate(input.seed);
+      const first = await timed('judge', () => control.judge(input, runs));
+      const confirm = input.limits.confirm ?? 0;
+      // A keep on one seed may be luck: it must hold, as the median over fresh seeds too, before it becomes the best.
+      if (!first.keep || confirm === 0 || !patched('confirm-keep')) return first;
+      for (let k = 1; k <= confirm; k++) await trainAndEvaluate(input.seed + k);
+      return await timed('confirm', () => control.judge(input, runs));
     } catch (err) {
       if (err instanceof ActivityFailure || err instanceof ApplicationFailure) return fail('infra_error', describe(err));
       throw err;
@@ -174,6 +180,8 @@ export async function trial(input: TrialInput): Promise<TrialOutcome> {
     reason: verdict.reason,
     rule: verdict.rule,
     spread: verdict.spread,
+    runScores: verdict.runScores,
+    scoring: runs.at(-1)?.evaluate.scoring ?? null,
     metrics: runs.at(-1)?.evaluate.report?.metrics ?? {},
     stages,
     usage,

@@ -6,13 +6,12 @@
 // runner could read.
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import type { Runtime } from '../runtime.js';
 import type { Slot } from '../runner/slot.js';
 import type { EvaluateResult } from '../types.js';
 import type { LoadedTask } from '../task/spec.js';
 import { expandCommand, repoRoot } from '../task/spec.js';
 import { SCORING_LIB } from '../task/evaluatorHash.js';
-import { loadSnapshot, writeCheckout } from '../recipe/snapshot.js';
+import { writeCheckout } from '../recipe/snapshot.js';
 import { endSandbox, sandboxPrefix } from '../runner/sandbox.js';
 import { trialEnv } from '../runner/trialEnv.js';
 import { folderBytes } from './trainOutputs.js';
@@ -31,7 +30,8 @@ export function scoringPaths(home: string, slotId: string, trialId: string, seed
 }
 
 export interface ScoreRequest {
-  sha: string;
+  /** The trial's commit: its files, written afresh for this evaluation. */
+  files: Map<string, string>;
   seed: number;
   preset: string;
   trainSeconds?: number;
@@ -41,7 +41,7 @@ export interface ScoreRequest {
 const withIsolatedPython = (python: string, cmd: string[]) => (cmd[0] === python ? [python, '-I', '-B', ...cmd.slice(1)] : cmd);
 
 export async function scoreRun(
-  rt: Runtime,
+  python: string,
   task: LoadedTask,
   slot: Slot,
   req: ScoreRequest,
@@ -53,9 +53,9 @@ export async function scoreRun(
   const checkout = path.join(where.evalDir, 'checkout');
   rmSync(where.evalDir, { recursive: true, force: true });
   mkdirSync(checkout, { recursive: true, mode: 0o755 });
-  writeCheckout(checkout, await loadSnapshot(rt.store, req.sha));
+  writeCheckout(checkout, req.files);
   const readableBytes = folderBytes(checkout) + folderBytes(where.outputs);
-  const vars = { python: rt.python, root: repoRoot(), evaluator: evaluatorDir, data: dataDir, checkout, outputs: where.outputs, train_seconds: req.trainSeconds?.toFixed(3) };
+  const vars = { python, root: repoRoot(), evaluator: evaluatorDir, data: dataDir, checkout, outputs: where.outputs, train_seconds: req.trainSeconds?.toFixed(3) };
   const [loader] = expandCommand([spec.evaluate.runner!], vars);
   const runnerEnv = {
     ...trialEnv({ checkout, runDir: where.outputs, dataDir: '', seed: req.seed, device: slot.device, cudaVisibleDevices: slot.cudaVisibleDevices, threads: slot.threads, preset: req.preset, taskEnv: spec.env }),
@@ -70,7 +70,7 @@ export async function scoreRun(
   let events;
   try {
     outcome = await runScorer({
-      command: withIsolatedPython(rt.python, expandCommand(spec.evaluate.scorer!, vars)),
+      command: withIsolatedPython(python, expandCommand(spec.evaluate.scorer!, vars)),
       cwd: where.evalDir,
       env: {
         PATH: '/usr/local/bin:/usr/bin:/bin',
@@ -83,7 +83,7 @@ export async function scoreRun(
         LINEAGE_SCORING_LIB: SCORING_LIB,
         LINEAGE_REPORT_FD: '3',
         LINEAGE_EVAL_BUDGET_S: String(spec.evaluate.budget_s),
-        LINEAGE_RUNNER_ARGV: JSON.stringify([...prefix, rt.python, '-I', '-B', path.join(SCORING_LIB, 'runner.py'), '--loader', loader!, '--checkout', checkout, '--outputs', where.outputs]),
+        LINEAGE_RUNNER_ARGV: JSON.stringify([...prefix, python, '-I', '-B', path.join(SCORING_LIB, 'runner.py'), '--loader', loader!, '--checkout', checkout, '--outputs', where.outputs]),
         LINEAGE_RUNNER_ENV: JSON.stringify(runnerEnv),
       },
       budgetS: spec.evaluate.budget_s,

@@ -69,6 +69,7 @@ export async function setupCampaign(rt: Runtime, input: CampaignInput, startedAt
       trainS: task.spec.train.budget_s + task.spec.train.grace_s,
       evalS: task.spec.evaluate.budget_s + task.spec.evaluate.grace_s,
       repeats: task.spec.keep_rule.repeats,
+      confirm: task.spec.keep_rule.confirm,
     },
   };
 }

@@ -138,7 +138,7 @@ export async function evaluateOnSlot(rt: Runtime, slot: Slot, req: SlotRequest, 
     const where = scoringPaths(rt.home, slot.id, req.trialId, req.seed);
     if (!existsSync(where.outputs)) throw new SlotOutputsLostError(`train outputs ${where.outputs} are gone: train must run again`);
     const logFile = path.join(logs, `${req.trialId}.eval.log`);
-    const result = await scoreRun(rt, task, slot, { sha: req.sha, seed: req.seed, preset: req.preset, trainSeconds: req.trainSeconds, logFile }, where, dataDir, hooks);
+    const result = await scoreRun(rt.python, task, slot, { files: await loadSnapshot(rt.store, req.sha), seed: req.seed, preset: req.preset, trainSeconds: req.trainSeconds, logFile }, where, dataDir, hooks);
     throwIfInterrupted(hooks, 'evaluate');
     rmSync(where.outputs, { recursive: true, force: true });
     return result;

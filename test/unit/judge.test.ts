@@ -34,6 +34,37 @@ describe('judge', () => {
     assert.equal(run({}, evaluation(Number.NaN)), 'diverged');
     assert.equal(run({}, { ...ok, report: null, parseError: 'no JSON' }), 'crash');
   });
+  it('takes a report only from an evaluation that exited cleanly and within its memory', () => {
+    const run = (e: Partial<EvaluateResult>) => judge({ ...base, runs: [{ train, evaluate: { ...evaluation(0.5), ...e } }] });
+    assert.equal(run({}).label, 'keep', 'control: the same report from a clean exit is kept');
+    assert.equal(run({ exitCode: 1 }).label, 'crash');
+    assert.match(run({ exitCode: null, signal: 'SIGKILL' }).reason, /evaluator exited SIGKILL/);
+    const oom = run({ memoryExceeded: true });
+    assert.equal(oom.label, 'crash');
+    assert.match(oom.reason, /out of memory/);
+  });
+  it('blocks a trusted evaluation whose runner could read more bytes than the cap, by the harness\'s count', () => {
+    const run = (readableBytes: number) => judge({ ...base, sizeCapBytes: 1000, runs: [{ train, evaluate: { ...evaluation(0.5), readableBytes } }] });
+    assert.equal(run(1000).label, 'keep');
+    const blocked = run(1001);
+    assert.equal(blocked.label, 'size_blocked');
+    assert.equal(blocked.score, 0.5, 'the score is kept for the record');
+  });
+  it('labels a score outside the plausible range suspect, never keep', () => {
+    const run = (metric: number) => judge({ ...base, plausible: { min: 0.2, max: 2 }, runs: one(metric) });
+    assert.equal(run(0.5).label, 'keep');
+    const low = run(0.1);
+    assert.equal(low.label, 'suspect');
+    assert.equal(low.keep, false);
+    assert.match(low.reason, /outside this task's plausible range \[0\.2, 2\]/);
+    assert.equal(run(3).label, 'suspect');
+  });
+  it('records every run\'s score: repeats, then confirm runs', () => {
+    const runs = [0.9, 1.0, 0.95].map((m) => ({ train, evaluate: evaluation(m) }));
+    const v = judge({ ...base, runs });
+    assert.deepEqual(v.runScores, [0.9, 1.0, 0.95]);
+    assert.equal(v.score, 0.95);
+  });
   it('records the rule and the best it judged against', () => {
     const v = judge(base);
     assert.match(v.rule, /^minimize by more than 0\.01/);

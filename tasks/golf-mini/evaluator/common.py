@@ -9,7 +9,7 @@ ARTIFACT FORMAT (version 1), all integers little-endian
       {"format": 1,
        "config": {...},            # passed to model.build_model(config); must hold
                                    # "seq_len" (int, the eval window) and may hold
-                                   # "eval_stride" (int, see evaluate.py)
+                                   # "eval_stride" (int, see score.py)
        "codec": "lzma" | "zlib" | "bz2" | "none",
        "raw_len": int,             # length of the payload after decompression
        "tensors": [{"name": str,   # == a name in model.named_parameters()

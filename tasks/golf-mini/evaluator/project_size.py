@@ -2,10 +2,11 @@
 
   project_size.py --checkout <dir> [--preset cpu|gpu]
 
-Reads train.py's UPPER_CASE constants with ast (train.py is not executed), applies the
+Advisory: it runs trial code (model.py) in the sandbox, so a model can make it lie; the
+harness counts the real bytes at evaluation. Reads train.py's UPPER_CASE constants with ast (train.py is not executed), applies the
 preset (LINEAGE_PRESET env or --preset; gpu multiplies the knobs in GPU_SCALE), builds the
 model with the checkout's model.build_model(config) and counts its unique parameters.
-  projected_bytes = code bytes (every *.py of the checkout, as evaluate.py counts them)
+  projected_bytes = code bytes (every *.py of the checkout; the harness counts every file)
                   + sum over matrices (ndim >= 2): ceil(numel * QUANT_BITS / 8) + 2 * rows
                   + sum over 1-d tensors: 2 * numel            (fp16)
                   + header slack (12 + 1024 + 160 per tensor + the config's JSON length)
