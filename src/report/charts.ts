@@ -1,7 +1,7 @@
 // The report's charts, drawn to SVG in Node with Vega (vega-lite compiles the plain charts; the
 // lineage tree needs Vega's own stratify/tree layout). The page then needs no JavaScript.
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type * as vega from 'vega';
+import type { TopLevelSpec } from 'vega-lite';
 import { LABELS } from '../types.js';
 import type { TrialDoc } from '../store/db.js';
 import type { CampaignDoc } from '../store/db.js';
@@ -30,14 +30,28 @@ export function encodings(trials: TrialDoc[]): Encodings {
 const colorScale = (e: Encodings) => ({ domain: e.specialists, range: e.specialists.map((_, i) => PALETTE[i % PALETTE.length]!) });
 const shapeScale = { domain: [...LABELS], range: SHAPES };
 
+let modules: Promise<[typeof import('vega'), typeof import('vega-lite')]> | undefined;
+
+/**
+ * Vega and Vega-Lite, loaded once on first use. Loading them takes a command about as long as
+ * drawing a 900-trial report, so the commands start it before they read MongoDB, and the two overlap.
+ */
+export function loadVega(): Promise<[typeof import('vega'), typeof import('vega-lite')]> {
+  return (modules ??= Promise.all([import('vega'), import('vega-lite')]));
+}
+
 async function toSvg(spec: vega.Spec): Promise<string> {
-  const view = new vega.View(vega.parse(spec), { renderer: 'none' });
+  const [vg] = await loadVega();
+  const view = new vg.View(vg.parse(spec), { renderer: 'none' });
   const svg = await view.toSVG();
   view.finalize();
   return svg;
 }
 
-export const vegaLiteSvg = (spec: TopLevelSpec) => toSvg(compile(spec).spec);
+export async function vegaLiteSvg(spec: TopLevelSpec): Promise<string> {
+  const [, vl] = await loadVega();
+  return toSvg(vl.compile(spec).spec);
+}
 const vl = vegaLiteSvg;
 
 /**
