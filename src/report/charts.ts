@@ -72,7 +72,7 @@ function robustDomain(scores: number[], best: number[]): { domain: [number, numb
 /** Every trial's score by index (scored trials above, unscored ones in a strip below) and the best-so-far line. */
 export function scoreChart(campaign: CampaignDoc, trials: TrialDoc[], e: Encodings): Promise<string> {
   const best = bestSoFar(trials, campaign.metric.direction);
-  const rows = trials.map((t, i) => ({ index: t.index, specialist: t.specialist, label: t.label, score: t.score, best: best[i], hypothesis: t.hypothesis }));
+  const rows = trials.map((t, i) => ({ index: t.index, specialist: t.specialist, label: t.label, score: t.score, best: best[i] }));
   const width = Math.min(1400, Math.max(600, trials.length * 3));
   const x = { field: 'index', type: 'quantitative' as const, title: 'trial', axis: { tickMinStep: 1, format: 'd' }, scale: { domain: [0, Math.max(1, trials.at(-1)?.index ?? 1)] } };
   const size = trials.length > 500 ? 18 : 50;
@@ -123,34 +123,45 @@ export function scoreChart(campaign: CampaignDoc, trials: TrialDoc[], e: Encodin
 
 /** Label counts per specialist, stacked. */
 export function labelChart(trials: TrialDoc[], e: Encodings): Promise<string> {
+  // Counted here: one row per specialist and label, not one per trial for Vega to aggregate.
+  const counts = new Map<string, { specialist: string; label: string; n: number }>();
+  for (const t of trials) {
+    const key = JSON.stringify([t.specialist, t.label]);
+    const row = counts.get(key) ?? counts.set(key, { specialist: t.specialist, label: t.label, n: 0 }).get(key)!;
+    row.n++;
+  }
   return vl({
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    data: { values: trials.map((t) => ({ specialist: t.specialist, label: t.label })) },
+    data: { values: [...counts.values()] },
     width: 520,
     height: { step: 26 },
     title: 'labels per specialist',
     mark: 'bar',
     encoding: {
       y: { field: 'specialist', type: 'nominal', sort: e.specialists, title: null },
-      x: { aggregate: 'count', type: 'quantitative', title: 'trials', axis: { tickMinStep: 1, format: 'd' } },
+      x: { aggregate: 'sum', field: 'n', type: 'quantitative', title: 'trials', axis: { tickMinStep: 1, format: 'd' } },
       color: { field: 'label', type: 'nominal', scale: { domain: [...LABELS], scheme: 'tableau20' }, title: 'label' },
       order: { field: 'label' },
     },
   });
 }
 
+/**
+ * The points of a step-after line through cumulative values: where the value changed, and the last.
+ * A point that repeats its predecessor's value draws nothing the line does not draw without it.
+ */
+function stepPoints(index: number[], values: number[], what: string): { index: number; what: string; value: number }[] {
+  return values.flatMap((value, i) => (i === 0 || i === values.length - 1 || value !== values[i - 1] ? [{ index: index[i]!, what, value }] : []));
+}
+
 /** Cumulative GPU hours and dollars over the trial index. */
 export function costChart(trials: TrialDoc[]): Promise<string> {
   let gpu = 0;
   let dollars = 0;
-  const rows = trials.flatMap((t) => {
-    gpu += gpuSeconds(t) / 3600;
-    dollars += t.usage?.dollars ?? 0;
-    return [
-      { index: t.index, what: 'GPU hours', value: gpu },
-      { index: t.index, what: 'dollars', value: dollars },
-    ];
-  });
+  const index = trials.map((t) => t.index);
+  const gpuHours = trials.map((t) => (gpu += gpuSeconds(t) / 3600));
+  const spent = trials.map((t) => (dollars += t.usage?.dollars ?? 0));
+  const rows = [...stepPoints(index, gpuHours, 'GPU hours'), ...stepPoints(index, spent, 'dollars')];
   return vl({
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     data: { values: rows },
