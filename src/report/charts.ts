@@ -254,9 +254,10 @@ export function treeChart(trials: TrialDoc[], parents: Map<number, number | null
           update: {
             x: { field: 'x' },
             y: { field: 'y' },
-            dx: { value: 7 },
-            dy: { value: 4 },
-            align: { value: 'left' },
+            // Beside the node; under a kept one, whose heavy keep-chain line leaves it to the right.
+            dx: { signal: 'datum.kept ? 0 : 7' },
+            dy: { signal: 'datum.kept ? 17 : 4' },
+            align: { signal: "datum.kept ? 'center' : 'left'" },
             fontSize: { value: 9 },
             fill: { value: '#777' },
             text: { signal: "datum.folded ? '+' + datum.folded : ''" },
