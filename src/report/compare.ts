@@ -5,7 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Store } from '../store/db.js';
 import { LABELS } from '../types.js';
-import { loadVega, vegaLiteSvg } from './charts.js';
+import { vegaLiteSvg, whileLoadingVega } from './charts.js';
 import { escapeHtml } from './html.js';
 import { compareRows, summarize, type CampaignSummary } from './compareSummary.js';
 import { bestSoFar, gpuSeconds, HEAVY_FIELDS, loadTrajectories, type Trajectory } from './trajectory.js';
@@ -108,7 +108,7 @@ tr.section td{background:#f6f8fa;font-weight:600}
 }
 
 export async function writeCompare(store: Store, ids: string[], out: string): Promise<{ path: string; bytes: number; summaries: CampaignSummary[] }> {
-  const [ts] = await Promise.all([loadTrajectories(store, ids, { without: HEAVY_FIELDS }), loadVega()]);
+  const ts = await whileLoadingVega(loadTrajectories(store, ids, { without: HEAVY_FIELDS }));
   const html = await renderCompare(ts);
   await mkdir(path.dirname(path.resolve(out)), { recursive: true });
   await writeFile(out, html);

@@ -22,9 +22,10 @@ export async function loadTrajectory(store: Store, campaignId: string, o: { with
  */
 export async function loadTrajectories(store: Store, ids: string[], o: { without?: Record<string, 0> } = {}): Promise<Trajectory[]> {
   const unique = [...new Set(ids)];
-  const [campaigns, trials] = await Promise.all([
-    Promise.all(unique.map((_id) => store.campaigns.findOne({ _id }))),
+  // The trials first: the query that takes the server long goes out on the connection already open.
+  const [trials, campaigns] = await Promise.all([
     store.trials.find(unique.length === 1 ? { campaignId: unique[0]! } : { campaignId: { $in: unique } }, o.without ? { projection: o.without } : {}).sort({ index: 1 }).toArray(),
+    Promise.all(unique.map((_id) => store.campaigns.findOne({ _id }))),
   ]);
   const byCampaign = new Map<string, Trajectory>();
   unique.forEach((id, i) => {
