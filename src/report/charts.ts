@@ -1,7 +1,8 @@
 // The report's charts, drawn to SVG in Node with Vega (vega-lite compiles the plain charts; the
 // lineage tree needs Vega's own stratify/tree layout). The page then needs no JavaScript.
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import { createRequire } from 'node:module';
+import type * as vega from 'vega';
+import type { TopLevelSpec } from 'vega-lite';
 import { LABELS } from '../types.js';
 import type { TrialDoc } from '../store/db.js';
 import type { CampaignDoc } from '../store/db.js';
@@ -30,14 +31,41 @@ export function encodings(trials: TrialDoc[]): Encodings {
 const colorScale = (e: Encodings) => ({ domain: e.specialists, range: e.specialists.map((_, i) => PALETTE[i % PALETTE.length]!) });
 const shapeScale = { domain: [...LABELS], range: SHAPES };
 
+type Vega = typeof import('vega');
+type VegaLite = typeof import('vega-lite');
+let modules: [Vega, VegaLite] | undefined;
+
+/**
+ * Vega and Vega-Lite, loaded once on first use. Both are CommonJS: `require` loads them in a
+ * third of the time `import()` takes, which first scans their megabyte of source for export names.
+ */
+export function loadVega(): [Vega, VegaLite] {
+  const require = createRequire(import.meta.url);
+  return (modules ??= [require('vega') as Vega, require('vega-lite') as VegaLite]);
+}
+
+/**
+ * Awaits a MongoDB read just started, loading Vega meanwhile: loading takes a command about as
+ * long as the read, and blocks this thread, so it starts after one turn of the event loop, when
+ * the query is on the wire and the server works on it.
+ */
+export async function whileLoadingVega<T>(reading: Promise<T>): Promise<T> {
+  const [x] = await Promise.all([reading, new Promise<void>((r) => setImmediate(r)).then(loadVega)]);
+  return x;
+}
+
 async function toSvg(spec: vega.Spec): Promise<string> {
-  const view = new vega.View(vega.parse(spec), { renderer: 'none' });
+  const [vg] = loadVega();
+  const view = new vg.View(vg.parse(spec), { renderer: 'none' });
   const svg = await view.toSVG();
   view.finalize();
   return svg;
 }
 
-export const vegaLiteSvg = (spec: TopLevelSpec) => toSvg(compile(spec).spec);
+export function vegaLiteSvg(spec: TopLevelSpec): Promise<string> {
+  const [, vl] = loadVega();
+  return toSvg(vl.compile(spec).spec);
+}
 const vl = vegaLiteSvg;
 
 /**
@@ -58,7 +86,7 @@ function robustDomain(scores: number[], best: number[]): { domain: [number, numb
 /** Every trial's score by index (scored trials above, unscored ones in a strip below) and the best-so-far line. */
 export function scoreChart(campaign: CampaignDoc, trials: TrialDoc[], e: Encodings): Promise<string> {
   const best = bestSoFar(trials, campaign.metric.direction);
-  const rows = trials.map((t, i) => ({ index: t.index, specialist: t.specialist, label: t.label, score: t.score, best: best[i], hypothesis: t.hypothesis }));
+  const rows = trials.map((t, i) => ({ index: t.index, specialist: t.specialist, label: t.label, score: t.score, best: best[i] }));
   const width = Math.min(1400, Math.max(600, trials.length * 3));
   const x = { field: 'index', type: 'quantitative' as const, title: 'trial', axis: { tickMinStep: 1, format: 'd' }, scale: { domain: [0, Math.max(1, trials.at(-1)?.index ?? 1)] } };
   const size = trials.length > 500 ? 18 : 50;
@@ -109,34 +137,45 @@ export function scoreChart(campaign: CampaignDoc, trials: TrialDoc[], e: Encodin
 
 /** Label counts per specialist, stacked. */
 export function labelChart(trials: TrialDoc[], e: Encodings): Promise<string> {
+  // Counted here: one row per specialist and label, not one per trial for Vega to aggregate.
+  const counts = new Map<string, { specialist: string; label: string; n: number }>();
+  for (const t of trials) {
+    const key = JSON.stringify([t.specialist, t.label]);
+    const row = counts.get(key) ?? counts.set(key, { specialist: t.specialist, label: t.label, n: 0 }).get(key)!;
+    row.n++;
+  }
   return vl({
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    data: { values: trials.map((t) => ({ specialist: t.specialist, label: t.label })) },
+    data: { values: [...counts.values()] },
     width: 520,
     height: { step: 26 },
     title: 'labels per specialist',
     mark: 'bar',
     encoding: {
       y: { field: 'specialist', type: 'nominal', sort: e.specialists, title: null },
-      x: { aggregate: 'count', type: 'quantitative', title: 'trials', axis: { tickMinStep: 1, format: 'd' } },
+      x: { aggregate: 'sum', field: 'n', type: 'quantitative', title: 'trials', axis: { tickMinStep: 1, format: 'd' } },
       color: { field: 'label', type: 'nominal', scale: { domain: [...LABELS], scheme: 'tableau20' }, title: 'label' },
       order: { field: 'label' },
     },
   });
 }
 
+/**
+ * The points of a step-after line through cumulative values: where the value changed, and the last.
+ * A point that repeats its predecessor's value draws nothing the line does not draw without it.
+ */
+function stepPoints(index: number[], values: number[], what: string): { index: number; what: string; value: number }[] {
+  return values.flatMap((value, i) => (i === 0 || i === values.length - 1 || value !== values[i - 1] ? [{ index: index[i]!, what, value }] : []));
+}
+
 /** Cumulative GPU hours and dollars over the trial index. */
 export function costChart(trials: TrialDoc[]): Promise<string> {
   let gpu = 0;
   let dollars = 0;
-  const rows = trials.flatMap((t) => {
-    gpu += gpuSeconds(t) / 3600;
-    dollars += t.usage?.dollars ?? 0;
-    return [
-      { index: t.index, what: 'GPU hours', value: gpu },
-      { index: t.index, what: 'dollars', value: dollars },
-    ];
-  });
+  const index = trials.map((t) => t.index);
+  const gpuHours = trials.map((t) => (gpu += gpuSeconds(t) / 3600));
+  const spent = trials.map((t) => (dollars += t.usage?.dollars ?? 0));
+  const rows = [...stepPoints(index, gpuHours, 'GPU hours'), ...stepPoints(index, spent, 'dollars')];
   return vl({
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     data: { values: rows },
@@ -229,9 +268,10 @@ export function treeChart(trials: TrialDoc[], parents: Map<number, number | null
           update: {
             x: { field: 'x' },
             y: { field: 'y' },
-            dx: { value: 7 },
-            dy: { value: 4 },
-            align: { value: 'left' },
+            // Beside the node; under a kept one, whose heavy keep-chain line leaves it to the right.
+            dx: { signal: 'datum.kept ? 0 : 7' },
+            dy: { signal: 'datum.kept ? 17 : 4' },
+            align: { signal: "datum.kept ? 'center' : 'left'" },
             fontSize: { value: 9 },
             fill: { value: '#777' },
             text: { signal: "datum.folded ? '+' + datum.folded : ''" },

@@ -5,10 +5,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Store } from '../store/db.js';
 import { LABELS } from '../types.js';
-import { vegaLiteSvg } from './charts.js';
+import { vegaLiteSvg, whileLoadingVega } from './charts.js';
 import { escapeHtml } from './html.js';
 import { compareRows, summarize, type CampaignSummary } from './compareSummary.js';
-import { bestSoFar, gpuSeconds, HEAVY_FIELDS, loadTrajectory, type Trajectory } from './trajectory.js';
+import { bestSoFar, gpuSeconds, HEAVY_FIELDS, loadTrajectories, type Trajectory } from './trajectory.js';
 
 /**
  * Best-so-far steps of one campaign: only the trials where it moved, plus the last, so 900 trials
@@ -107,12 +107,8 @@ tr.section td{background:#f6f8fa;font-weight:600}
 `;
 }
 
-export async function loadTrajectories(store: Store, ids: string[]): Promise<Trajectory[]> {
-  return Promise.all(ids.map((id) => loadTrajectory(store, id, { without: HEAVY_FIELDS })));
-}
-
 export async function writeCompare(store: Store, ids: string[], out: string): Promise<{ path: string; bytes: number; summaries: CampaignSummary[] }> {
-  const ts = await loadTrajectories(store, ids);
+  const ts = await whileLoadingVega(loadTrajectories(store, ids, { without: HEAVY_FIELDS }));
   const html = await renderCompare(ts);
   await mkdir(path.dirname(path.resolve(out)), { recursive: true });
   await writeFile(out, html);

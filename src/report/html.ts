@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Store, TrialDoc } from '../store/db.js';
 import { LABELS } from '../types.js';
 import { expId } from '../export/blackboard.js';
-import { costChart, encodings, labelChart, scoreChart, treeChart } from './charts.js';
+import { costChart, encodings, labelChart, scoreChart, treeChart, whileLoadingVega } from './charts.js';
 import { gpuSeconds, keepChain, loadTrajectory, parentIndexes, totals, type Trajectory } from './trajectory.js';
 
 export function escapeHtml(s: string): string {
@@ -100,7 +100,7 @@ ${table(['', ''], [
 }
 
 export async function writeReport(store: Store, campaignId: string, out: string): Promise<{ path: string; trials: number; bytes: number }> {
-  const trajectory = await loadTrajectory(store, campaignId);
+  const trajectory = await whileLoadingVega(loadTrajectory(store, campaignId));
   const html = await renderReport(trajectory);
   await mkdir(path.dirname(path.resolve(out)), { recursive: true });
   await writeFile(out, html);

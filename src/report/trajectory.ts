@@ -12,10 +12,29 @@ export interface Trajectory {
 export const HEAVY_FIELDS = { logExcerpt: 0, diff: 0, train: 0, proposal: 0, hypothesis: 0, reason: 0 } as const;
 
 export async function loadTrajectory(store: Store, campaignId: string, o: { without?: Record<string, 0> } = {}): Promise<Trajectory> {
-  const campaign = await store.campaigns.findOne({ _id: campaignId });
-  if (!campaign) throw new Error(`lineage: no campaign "${campaignId}" in MongoDB database ${store.db.databaseName}`);
-  const trials = await store.trials.find({ campaignId }, o.without ? { projection: o.without } : {}).sort({ index: 1 }).toArray();
-  return { campaign, trials };
+  return (await loadTrajectories(store, [campaignId], o))[0]!;
+}
+
+/**
+ * Several campaigns' trajectories, in the order named, with one query over the trials: FerretDB
+ * filters in Go after reading every trial document of the database, so each query costs a scan
+ * of all of them however few it returns. The campaign documents are read by _id (SQLite finds those).
+ */
+export async function loadTrajectories(store: Store, ids: string[], o: { without?: Record<string, 0> } = {}): Promise<Trajectory[]> {
+  const unique = [...new Set(ids)];
+  // The trials first: the query that takes the server long goes out on the connection already open.
+  const [trials, campaigns] = await Promise.all([
+    store.trials.find(unique.length === 1 ? { campaignId: unique[0]! } : { campaignId: { $in: unique } }, o.without ? { projection: o.without } : {}).sort({ index: 1 }).toArray(),
+    Promise.all(unique.map((_id) => store.campaigns.findOne({ _id }))),
+  ]);
+  const byCampaign = new Map<string, Trajectory>();
+  unique.forEach((id, i) => {
+    const campaign = campaigns[i];
+    if (!campaign) throw new Error(`lineage: no campaign "${id}" in MongoDB database ${store.db.databaseName}`);
+    byCampaign.set(id, { campaign, trials: [] });
+  });
+  for (const t of trials) byCampaign.get(t.campaignId)!.trials.push(t);
+  return ids.map((id) => byCampaign.get(id)!);
 }
 
 /** Seconds a trial held a GPU slot: its train and evaluate stages (every repeat). */
