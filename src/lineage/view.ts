@@ -81,7 +81,7 @@ const signed = (x: number | null) => (x === null ? '' : ` (${x >= 0 ? '+' : ''}$
 const line = (t: ViewTrial) => clip(`#${t.index} [${t.specialist}] ${t.label} ${num(t.score)}${signed(t.delta)} — ${t.hypothesis}`, VIEW_LIMITS.line);
 
 /** Log excerpts matter where the recipe failed: the agent must see why to avoid it next time. */
-const FAILURES: Label[] = ['crash', 'preflight_crash', 'train_budget_overrun', 'eval_budget_overrun', 'diverged', 'size_blocked', 'gate_miss', 'apply_failed', 'illegal_edit', 'proposal_invalid'];
+const FAILURES: Label[] = ['crash', 'preflight_crash', 'train_budget_overrun', 'eval_budget_overrun', 'diverged', 'size_blocked', 'gate_miss', 'apply_failed', 'illegal_edit', 'proposal_invalid', 'suspect'];
 
 export function renderLineageView(d: LineageData): string {
   const out: string[] = [];

@@ -17,12 +17,12 @@ const IDENTITY = {
 export class RecipeRepository {
   constructor(readonly dir: string) {}
 
-  private async git(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<string> {
+  private async git(args: string[], opts: { input?: string; env?: Record<string, string>; raw?: boolean } = {}): Promise<string> {
     const { stdout } = await execa('git', args, {
       cwd: this.dir,
       input: opts.input,
       env: { ...IDENTITY, GIT_CONFIG_NOSYSTEM: '1', ...opts.env },
-      stripFinalNewline: true,
+      stripFinalNewline: !opts.raw,
     });
     return stdout;
   }
@@ -42,8 +42,9 @@ export class RecipeRepository {
         cpSync(recipeDir, work, { recursive: true, filter: (src) => !src.includes('__pycache__') });
       }
       await execa('git', ['init', '-q', '--bare', this.dir]);
-      const env = { ...IDENTITY, GIT_DIR: this.dir, GIT_WORK_TREE: work, GIT_INDEX_FILE: path.join(work, '.git-index') };
-      await execa('git', ['add', '-A', '.', ':!.git-index'], { cwd: work, env });
+      // The index lives beside the work tree, not in it: its lock file must not end up in the baseline.
+      const env = { ...IDENTITY, GIT_DIR: this.dir, GIT_WORK_TREE: work, GIT_INDEX_FILE: `${work}.index` };
+      await execa('git', ['add', '-A', '.'], { cwd: work, env });
       const tree = (await execa('git', ['write-tree'], { cwd: work, env })).stdout.trim();
       const sha = (
         await execa('git', ['commit-tree', tree, '-m', 'baseline recipe'], {
@@ -55,6 +56,7 @@ export class RecipeRepository {
       return sha;
     } finally {
       await rm(work, { recursive: true, force: true });
+      await rm(`${work}.index`, { force: true });
     }
   }
 
@@ -64,7 +66,8 @@ export class RecipeRepository {
   }
 
   async readFile(sha: string, file: string): Promise<string> {
-    return this.git(['show', `${sha}:${file}`]);
+    // A file's bytes as committed: its final newline too, so edits can anchor on the last line.
+    return this.git(['show', `${sha}:${file}`], { raw: true });
   }
 
   /** Every file of a commit, as text. Recipes are small source trees. */

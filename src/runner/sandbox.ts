@@ -125,7 +125,6 @@ function bwrapArgs(spec: SandboxSpec, cwd: string | undefined): string[] {
   args.push('--uid', id, '--gid', String(user?.gid ?? 65534));
   args.push('--die-with-parent', '--new-session', '--cap-drop', 'ALL');
   args.push('--proc', '/proc', '--dev', '/dev', '--size', tmpBytes, '--tmpfs', '/tmp', '--size', tmpBytes, '--tmpfs', '/dev/shm');
-  if (spec.readOnlyTmp) args.push('--remount-ro', '/tmp', '--remount-ro', '/dev/shm');
   for (const link of ['bin', 'lib', 'lib64', 'sbin']) {
     const p = `/${link}`;
     if (existsSync(p) && lstatSync(p).isSymbolicLink()) args.push('--symlink', `usr/${link}`, p);
@@ -144,6 +143,8 @@ function bwrapArgs(spec: SandboxSpec, cwd: string | undefined): string[] {
   // The CUDA driver and NVML read the PCI topology from /sys; a CPU run does not see it.
   if (gpu.length) args.push('--ro-bind', '/sys', '/sys');
   for (const dev of gpu) args.push('--dev-bind', dev, dev);
+  // After the binds, so folders under /tmp (a test's, a bench's) can still be mounted into it.
+  if (spec.readOnlyTmp) args.push('--remount-ro', '/tmp', '--remount-ro', '/dev/shm');
   if (cwd) args.push('--chdir', cwd);
   args.push('--');
   return args;

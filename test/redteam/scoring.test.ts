@@ -4,6 +4,7 @@
 // old design (oldScoring.ts: the evaluator in train's checkout, importing trial code, its last
 // printed JSON line as the report) and shows it would have worked there.
 import assert from 'node:assert/strict';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startHarness, startCampaign, uniqueId, type Harness } from '../support/harness.js';
 import { processesRunning } from '../support/processes.js';
@@ -13,6 +14,8 @@ import { ensureTaskData } from '../../src/stages/prepareData.js';
 import type { TrialRecord } from '../../src/types.js';
 import { GOLF_ATTACKS, GOLF_HONEST, GOLF_SHORT, type Attack } from './golfAttacks.js';
 import { oldPipeline, oldVerdict, type OldRun } from './oldScoring.js';
+import { BENCH_ATTACKS, CHAT_ATTACKS, CHAT_SHORT } from './chatBenchAttacks.js';
+import { lineageHome } from '../../src/config.js';
 
 const CANARY = 'sk-ant-redteam-canary-4f1c';
 
@@ -193,5 +196,120 @@ describe('red team: the score (golf-mini)', function () {
       const r = await old(attack('hard-codes a lucky seed'));
       assert.equal(oldVerdict(r, baseline, 0.01, 'minimize'), 'keep', `${r.report?.metric} vs ${baseline}`);
     });
+  });
+});
+
+describe('red team: the score (chat-mini)', function () {
+  this.timeout(1_800_000);
+  let h: Harness;
+  const docs = new Map<string, TrialRecord>();
+  let honest: number;
+  const doc = (prefix: string) => [...docs.values()].find((d) => d.hypothesis.startsWith(prefix))!;
+  const story = (d: TrialRecord) => `${d.label} ${d.score}: ${d.reason}`;
+  before(async () => {
+    h = await startHarness({ slots: 2 });
+    const campaignId = uniqueId('redteam-chat');
+    const proposals = [CHAT_SHORT, ...CHAT_ATTACKS].map((a) => ({ specialist: a.specialist, hypothesis: a.name, edits: a.edits }));
+    const handle = await startCampaign(h.client, { campaignId, task: 'chat-mini', budget: { trials: proposals.length }, parallelism: 2, proposer: { kind: 'replay', proposals } });
+    await handle.result();
+    for (const d of await h.rt.store.trials.find({ campaignId }).toArray()) docs.set(d.hypothesis, d as unknown as TrialRecord);
+    assert.equal(docs.get('baseline recipe')!.label, 'keep', story(docs.get('baseline recipe')!));
+    assert.equal(docs.get('baseline recipe')!.scoring, 'trusted');
+    honest = doc('honest: the chat baseline').runScores![0]!;
+  });
+  after(async () => h?.stop());
+  const assertHonest = (prefix: string) => {
+    const d = doc(prefix);
+    assert.ok(d.label === 'discard' || d.label === 'keep', story(d));
+    assert.ok(Math.abs(d.runScores![0]! - honest) < 1e-9, `scored ${d.runScores![0]}, the honest recipe scores ${honest}`);
+  };
+  for (const prefix of ['chat: prints a forged core', 'chat: patches log_softmax', 'chat: looks for the frozen suite', 'chat: train rewrites model.py']) {
+    it(`${prefix.slice(6)}: scored honestly`, () => assertHonest(prefix));
+  }
+  it('peeks at the next byte in scoring-shaped batches: crash, not causal', () => {
+    const d = doc('chat: peeks');
+    assert.equal(d.label, 'crash', story(d));
+    assert.match(d.reason, /not causal/);
+  });
+  it('answers later batches differently: crash, caught when a scored batch is asked again', () => {
+    const d = doc('chat: remembers');
+    assert.equal(d.label, 'crash', story(d));
+    assert.match(d.reason, /illegal model/);
+  });
+  it('control: the old evaluator gave trial code the path to the suite, answers included', async () => {
+    const t = h.rt.task('chat-mini', 'cpu');
+    const dataDir = await ensureTaskData(t, hashEvaluator(t.evaluatorDir), h.rt.home, h.rt.python);
+    const r = await oldPipeline({
+      recipeDir: path.join(repoRoot(), 'tasks', 'chat-mini', 'recipe'),
+      oldEvaluatorDir: path.join(repoRoot(), 'test', 'redteam', 'old', 'chat-mini'),
+      edits: CHAT_ATTACKS.find((a) => a.name.startsWith('chat: looks for the frozen suite'))!.edits,
+      dataDir,
+      evaluateArgs: (checkout, run) => ['--checkout', checkout, '--run', run, '--data', dataDir],
+    });
+    assert.match(r.evaluate.logTail, /suite FOUND/, r.evaluate.logTail.slice(-600));
+  });
+});
+
+describe('red team: the score (bench-mini, a shrunk copy)', function () {
+  this.timeout(1_800_000);
+  let h: Harness;
+  let task: string;
+  const docs = new Map<string, TrialRecord>();
+  const doc = (prefix: string) => [...docs.values()].find((d) => d.hypothesis.startsWith(prefix))!;
+  const story = (d: TrialRecord) => `${d.label} ${d.score}: ${d.reason}`;
+  before(async () => {
+    h = await startHarness({ slots: 2 });
+    // The real task's evaluator and recipe, trained a few steps to a lowered gate (not under /tmp: the runner's /tmp is its own).
+    mkdirSync(lineageHome(), { recursive: true });
+    const dir = mkdtempSync(path.join(lineageHome(), 'redteam-bench-'));
+    chmodSync(dir, 0o755);
+    task = path.join(dir, 'bench-mini');
+    cpSync(path.join(repoRoot(), 'tasks', 'bench-mini'), task, { recursive: true });
+    const edit = (file: string, pairs: [string, string][]) => {
+      let s = readFileSync(path.join(task, file), 'utf8');
+      for (const [a, b] of pairs) {
+        assert.ok(s.includes(a), `${file}: ${a}`);
+        s = s.replace(a, b);
+      }
+      writeFileSync(path.join(task, file), s);
+    };
+    edit('recipe/train.py', [['EPOCHS = 2.0', 'EPOCHS = 0.2'], ['TRAIN_SUBSET_FRAC = 0.5', 'TRAIN_SUBSET_FRAC = 0.2'], ['WIDTH = 16', 'WIDTH = 8']]);
+    edit('evaluator/common.py', [['GATE = {"cpu": 0.8800', 'GATE = {"cpu": 0.3000']]);
+    edit('task.yaml', [['plausible: { min: 5 }', 'plausible: { min: 0.1 }'], ['confirm: 2', 'confirm: 0']]);
+    const campaignId = uniqueId('redteam-bench');
+    const proposals = BENCH_ATTACKS.map((a) => ({ specialist: a.specialist, hypothesis: a.name, edits: a.edits }));
+    const handle = await startCampaign(h.client, { campaignId, task, budget: { trials: proposals.length }, parallelism: 2, proposer: { kind: 'replay', proposals } });
+    await handle.result();
+    for (const d of await h.rt.store.trials.find({ campaignId }).toArray()) docs.set(d.hypothesis, d as unknown as TrialRecord);
+    assert.equal(docs.get('baseline recipe')!.label, 'keep', story(docs.get('baseline recipe')!));
+  });
+  after(async () => {
+    await h?.stop();
+    if (task) rmSync(path.dirname(task), { recursive: true, force: true });
+  });
+  it('a forged train time printed by train is only a log line: the harness-timed score stands', () => {
+    const d = doc('bench: prints a forged');
+    const base = docs.get('baseline recipe')!;
+    assert.ok(d.label === 'keep' || d.label === 'discard', story(d));
+    assert.ok(d.score! > 0.5 * base.score!, `scored ${d.score}, the baseline ${base.score}`);
+  });
+  it('one model under three seeds: suspect', () => {
+    const d = doc('bench: one model');
+    assert.equal(d.label, 'suspect', story(d));
+  });
+  it('a pickle that runs a command when loaded: refused by the weights-only load, crash', () => {
+    const d = doc('bench: model.pt is a pickle');
+    assert.equal(d.label, 'crash', story(d));
+    assert.match(d.reason, /load failed/);
+  });
+  it('staying in training mode at evaluation: caught when a scored batch is asked again', () => {
+    const d = doc('bench: stays in training mode');
+    assert.equal(d.label, 'crash', story(d));
+    assert.match(d.reason, /illegal model/);
+  });
+  it('work while the runner loads is on the clock: its seconds are in the score', () => {
+    const d = doc('bench: spends 8 s');
+    assert.ok(d.metrics.eval_runner_seconds! >= 8, `runner seconds ${d.metrics.eval_runner_seconds}`);
+    assert.ok(d.score! >= d.train!.wallS + 8, story(d));
   });
 });
