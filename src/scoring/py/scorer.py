@@ -107,6 +107,14 @@ def close_to(a, b):
     return float(np.abs(a.astype(np.float64) - b.astype(np.float64)).max()) <= 1e-3 * (1.0 + float(np.abs(b).max()))
 
 
+def log_probs(logits, targets):
+    """log p(target) under softmax(logits) over the last axis, in float64: the scorer's own arithmetic."""
+    z = logits.astype(np.float64)
+    z -= z.max(axis=-1, keepdims=True)
+    lse = np.log(np.exp(z).sum(axis=-1))
+    return np.take_along_axis(z, targets[..., None], axis=-1)[..., 0] - lse
+
+
 def recheck(runner, x, ref, donor, rng, dtype):
     """Asks a scored batch again with its rows shuffled and a quarter of them replaced by rows of
     another scored batch: each kept row must get its first answer back. Catches outputs that
