@@ -25,9 +25,12 @@ import wire
 
 
 class Fail(Exception):
-    def __init__(self, label, reason):
+    """A labelled outcome. keep_metric: the metric already set stays in the report (e.g. a gate_miss
+    still says how fast it was); otherwise it is cleared. size_blocked always keeps it."""
+
+    def __init__(self, label, reason, keep_metric=False):
         super().__init__(reason)
-        self.label, self.reason = label, reason
+        self.label, self.reason, self.keep_metric = label, reason, keep_metric
 
 
 def secret_rng():
@@ -175,7 +178,7 @@ def run(score, runner=None):
         score(result, runner)
     except Fail as f:
         result["label"], result["reason"] = f.label, f.reason
-        if f.label != "size_blocked":
+        if f.label != "size_blocked" and not f.keep_metric:
             result["metric"] = None
     except Exception as e:  # noqa: BLE001  a scorer bug or an unforeseen reply: a labelled crash, with the trace in the log
         traceback.print_exc()
