@@ -286,6 +286,8 @@ export interface TrainResult extends RunOutcome, SlotClock {
   sandbox?: SandboxReport;
   /** Trusted scoring: the declared outputs the harness copied out of the run (the rest was deleted with the checkout). */
   outputs?: { files: string[]; bytes: number; refused: string[] };
+  /** train.seeds > 1: each seed's own timed run (wallS above is their sum). */
+  seeds?: { seed: number; wallS: number; exitCode: number | null }[];
 }
 
 export interface EvalReport {

@@ -66,7 +66,7 @@ export async function setupCampaign(rt: Runtime, input: CampaignInput, startedAt
     direction: metric.direction,
     metricName: metric.name,
     limits: {
-      trainS: task.spec.train.budget_s + task.spec.train.grace_s,
+      trainS: task.spec.train.seeds * (task.spec.train.budget_s + task.spec.train.grace_s), // one budgeted run per seed
       evalS: task.spec.evaluate.budget_s + task.spec.evaluate.grace_s,
       repeats: task.spec.keep_rule.repeats,
       confirm: task.spec.keep_rule.confirm,

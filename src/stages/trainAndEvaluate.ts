@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Runtime } from '../runtime.js';
 import type { Slot } from '../runner/slot.js';
-import type { EvaluateResult, TrainResult } from '../types.js';
+import type { EvaluateResult, RunOutcome, TrainResult } from '../types.js';
 import { loadSnapshot, writeCheckout } from '../recipe/snapshot.js';
 import { expandCommand, repoRoot, type LoadedTask } from '../task/spec.js';
 import { hashEvaluator } from '../task/evaluatorHash.js';
@@ -17,7 +17,7 @@ import { hostName } from '../config.js';
 import { ensureTaskData, verifyTaskData } from './prepareData.js';
 import { lastJsonLine } from './preflight.js';
 import { assertTaskReady } from '../services/hostSetup.js';
-import { collectOutputs } from '../scoring/trainOutputs.js';
+import { collectOutputs, type CollectedOutputs } from '../scoring/trainOutputs.js';
 import { scoreRun, scoringPaths } from '../scoring/evaluate.js';
 import { parseReport } from '../scoring/report.js';
 
@@ -86,14 +86,40 @@ export async function trainOnSlot(rt: Runtime, slot: Slot, req: SlotRequest, hoo
   verifyEvaluator(task, req.evaluatorHash);
   await assertTaskReady(task); // a host without the task's packages says which, and retries elsewhere
   const dataDir = await ensureTaskData(task, req.evaluatorHash, rt.home, rt.python);
-  const { checkout, run, logs } = paths(rt, slot, req);
+  const { logs } = paths(rt, slot, req);
   if (!task.dataDir) verifyTaskData(dataDir);
   const sandbox = requireSandbox(); // fail closed: no trial code runs unconfined unless the worker was started unsafe
-  freshCheckout(checkout); // a retry starts from a clean checkout; a size-bounded tmpfs where the worker may mount
+  mkdirSync(logs, { recursive: true });
+  const { seeds } = task.spec.train;
+  const where = scoringPaths(rt.home, slot.id, req.trialId, req.seed);
+  if (task.spec.evaluate.scorer) rmSync(where.outputs, { recursive: true, force: true });
+  // train.seeds > 1: one timed run per seed, each in its own fresh checkout, none seeing another's outputs.
+  const runs: { seed: number; outcome: RunOutcome; outputs?: CollectedOutputs }[] = [];
+  for (let i = 0; i < seeds; i++) {
+    const seed = seeds > 1 ? req.seed * 1000 + i : req.seed;
+    const r = await trainOneSeed(rt, task, slot, { ...req, seed }, hooks, dataDir, {
+      logFile: path.join(logs, seeds > 1 ? `${req.trialId}.train.seed${i}.log` : `${req.trialId}.train.log`),
+      outputs: task.spec.evaluate.scorer ? (seeds > 1 ? path.join(where.outputs, `seed_${i}`) : where.outputs) : null,
+    });
+    runs.push({ seed, ...r });
+    const o = r.outcome;
+    if (o.exitCode !== 0 || o.timedOut || o.overBudget || o.memoryExceeded) break; // the run crashed or overran: so did the trial's train
+  }
+  const outcome = seeds > 1 ? combineSeeds(runs, seeds) : runs[0]!.outcome;
+  const base = { ...outcome, slotQueue: slot.queue, host: hostName(), slot: slot.id, attempt: hooks.attempt, sandbox };
+  if (!task.spec.evaluate.scorer) return base;
+  const outputs = seeds > 1 ? combineOutputs(runs) : runs[0]!.outputs!;
+  const refused = outputs.refused.map((r) => `\n[lineage] train output not kept: ${r}`).join('');
+  return { ...base, logTail: base.logTail + refused, outputs, ...(seeds > 1 ? { seeds: runs.map((r) => ({ seed: r.seed, wallS: r.outcome.wallS, exitCode: r.outcome.exitCode })) } : {}) };
+}
+
+/** One timed train run in a fresh checkout of the commit; with trusted scoring its declared outputs are copied to `outputs` and the checkout deleted. */
+async function trainOneSeed(rt: Runtime, task: LoadedTask, slot: Slot, req: SlotRequest, hooks: StageHooks, dataDir: string, to: { logFile: string; outputs: string | null }) {
+  const { checkout, run } = paths(rt, slot, req);
+  freshCheckout(checkout); // a retry (or the next seed) starts from a clean checkout; a size-bounded tmpfs where the worker may mount
   writeCheckout(checkout, await loadSnapshot(rt.store, req.sha));
   mkdirSync(run, { recursive: true });
   mkdirSync(path.join(checkout, '.tmp'), { recursive: true });
-  mkdirSync(logs, { recursive: true });
   const command = expandCommand(task.spec.train.command, { python: rt.python, root: repoRoot(), evaluator: task.evaluatorDir, data: dataDir, checkout, run });
   // Training sees the interpreter, its checkout (writable) and the train split; never other
   // trials, the state folder or held-out data. A user's data folder (data.from_env) stays
@@ -109,7 +135,7 @@ export async function trainOnSlot(rt: Runtime, slot: Slot, req: SlotRequest, hoo
     graceS: task.spec.train.grace_s,
     memoryLimitMb: task.spec.memory_limit_mb,
     cpus: slot.threads,
-    logFile: path.join(logs, `${req.trialId}.train.log`),
+    logFile: to.logFile,
     sandbox: { writable: [checkout], readable, gpus: slot.cudaVisibleDevices },
     onProgress: (line) => hooks.heartbeat(line),
     signal: hooks.signal,
@@ -117,15 +143,34 @@ export async function trainOnSlot(rt: Runtime, slot: Slot, req: SlotRequest, hoo
   throwIfInterrupted(hooks, 'train');
   // The host's disk, not the run's own size-capped checkout: a recipe that fills its checkout crashed.
   throwIfDiskFull(rt.home, outcome);
-  const base = { ...outcome, slotQueue: slot.queue, host: hostName(), slot: slot.id, attempt: hooks.attempt, sandbox };
-  if (!task.spec.evaluate.scorer) return base;
+  if (!to.outputs) return { outcome };
   // Trusted scoring evaluates the declared outputs only: copy them out, then drop everything else train wrote.
-  const where = scoringPaths(rt.home, slot.id, req.trialId, req.seed);
-  rmSync(where.outputs, { recursive: true, force: true });
-  const outputs = collectOutputs(run, where.outputs, task.spec.outputs!);
+  const outputs = collectOutputs(run, to.outputs, task.spec.outputs!);
   removeCheckout(checkout);
-  const refused = outputs.refused.map((r) => `\n[lineage] train output not kept: ${r}`).join('');
-  return { ...base, logTail: base.logTail + refused, outputs };
+  return { outcome, outputs };
+}
+
+/** The seeds' runs as one train: times summed, the first failure (crash, overrun, memory) is the train's. */
+export function combineSeeds(runs: { seed: number; outcome: RunOutcome }[], seeds: number): RunOutcome {
+  const last = runs.at(-1)!.outcome;
+  const tail = runs.map((r, i) => `[lineage] seed ${i + 1} of ${seeds} (LINEAGE_SEED=${r.seed}): ${r.outcome.wallS.toFixed(2)} s, exit ${r.outcome.exitCode ?? r.outcome.signal}${r.outcome.overBudget ? ', over its budget' : ''}`);
+  const stopped = runs.length < seeds ? [`[lineage] stopped after seed ${runs.length} of ${seeds}: it failed, so the train did`] : [];
+  return {
+    exitCode: last.exitCode,
+    signal: last.signal,
+    timedOut: last.timedOut,
+    overBudget: last.overBudget,
+    memoryExceeded: last.memoryExceeded,
+    wallS: runs.reduce((a, r) => a + r.outcome.wallS, 0),
+    logTail: `${last.logTail.slice(-6000)}\n${[...tail, ...stopped].join('\n')}`,
+  };
+}
+
+export function combineOutputs(runs: { outputs?: CollectedOutputs }[]): CollectedOutputs {
+  return runs.reduce<CollectedOutputs>(
+    (a, r, i) => ({ files: [...a.files, ...r.outputs!.files.map((f) => `seed_${i}/${f}`)], bytes: a.bytes + r.outputs!.bytes, refused: [...a.refused, ...r.outputs!.refused.map((f) => `seed_${i}/${f}`)] }),
+    { files: [], bytes: 0, refused: [] },
+  );
 }
 
 export async function evaluateOnSlot(rt: Runtime, slot: Slot, req: SlotRequest, hooks: StageHooks): Promise<EvaluateResult> {

@@ -75,7 +75,12 @@ export const taskSpecSchema = z
     knowledge: z.string().optional(),
     data: externalData.optional(),
     prepare: z.object({ command }).optional(),
-    train: stage,
+    /**
+     * `seeds: N` (default 1): the harness trains N times, each in its own fresh checkout with
+     * LINEAGE_SEED = seed * 1000 + i, under the budget each; no run sees another's outputs.
+     * Each run's declared outputs land in <outputs>/seed_<i>/ and the train time is the sum.
+     */
+    train: stage.extend({ seeds: z.number().int().min(1).max(64).default(1) }),
     /**
      * Trusted scoring (src/scoring/): `scorer` is the task's scorer command, run by the harness outside
      * the sandbox, and `runner` its model loader, run by the shared model runner inside it. `command`
@@ -143,6 +148,9 @@ export const taskSpecSchema = z
           ctx.addIssue({ code: 'custom', path: field.split('.'), message: '{recipe_src} needs recipe.from_env (a user\'s checkout)' });
         }
       }
+    }
+    if (spec.train.seeds > 1 && !spec.evaluate.scorer) {
+      ctx.addIssue({ code: 'custom', path: ['train', 'seeds'], message: 'several seeds need trusted scoring (evaluate.scorer): the seeds\' outputs are collected for the scorer' });
     }
     if (spec.evaluate.scorer && !spec.outputs) {
       ctx.addIssue({ code: 'custom', path: ['outputs'], message: 'a trusted scorer needs outputs: the train files it and the runner may read' });

@@ -33,6 +33,16 @@ describe('task spec', () => {
     assert.throws(() => parseTaskSpec(upstream(ok, 'data: { from_env: MY_DATA, hint: "h" }\nprepare: { command: ["true"] }\n'), 't.yaml'), /prepare: a task whose data comes from data\.from_env prepares nothing/);
     assert.throws(() => parseTaskSpec(toy.replace('"{python}", "train.py"', '"{recipe_src}/python", "train.py"'), 't.yaml'), /train\.command: \{recipe_src\} needs recipe\.from_env/);
   });
+  it('runs one train per seed only for trusted scoring (train.seeds)', () => {
+    assert.equal(parseTaskSpec(toy, 'task.yaml').train.seeds, 1);
+    assert.throws(() => parseTaskSpec(toy.replace('budget_s: 4,', 'budget_s: 4, seeds: 3,'), 't.yaml'), /train\.seeds: several seeds need trusted scoring/);
+    assert.throws(() => parseTaskSpec(toy.replace('budget_s: 4,', 'budget_s: 4, seeds: 0,'), 't.yaml'), /train\.seeds: /);
+    const bench = loadTask('bench-mini');
+    assert.equal(bench.spec.train.seeds, 3);
+    assert.equal(loadTask('bench-mini', 'gpu').spec.train.seeds, 3, 'a preset keeps the seeds');
+    assert.ok(bench.spec.evaluate.scorer && bench.spec.evaluate.runner, 'bench-mini is scored the trusted way');
+    assert.ok(loadTask('chat-mini').spec.evaluate.scorer, 'chat-mini is scored the trusted way');
+  });
   it('expands command placeholders and refuses ones a stage lacks', () => {
     assert.deepEqual(expandCommand(['{python}', '{evaluator}/e.py'], { python: 'py', root: '/r', evaluator: '/e', data: '/d' }), ['py', '/e/e.py']);
     assert.throws(() => expandCommand(['{checkout}'], { python: 'py', root: '/r', evaluator: '/e', data: '/d' }), /uses \{checkout\}/);

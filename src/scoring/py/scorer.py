@@ -25,9 +25,12 @@ import wire
 
 
 class Fail(Exception):
-    def __init__(self, label, reason):
+    """A labelled outcome. keep_metric: the metric already set stays in the report (e.g. a gate_miss
+    still says how fast it was); otherwise it is cleared. size_blocked always keeps it."""
+
+    def __init__(self, label, reason, keep_metric=False):
         super().__init__(reason)
-        self.label, self.reason = label, reason
+        self.label, self.reason, self.keep_metric = label, reason, keep_metric
 
 
 def secret_rng():
@@ -107,6 +110,14 @@ def close_to(a, b):
     return float(np.abs(a.astype(np.float64) - b.astype(np.float64)).max()) <= 1e-3 * (1.0 + float(np.abs(b).max()))
 
 
+def log_probs(logits, targets):
+    """log p(target) under softmax(logits) over the last axis, in float64: the scorer's own arithmetic."""
+    z = logits.astype(np.float64)
+    z -= z.max(axis=-1, keepdims=True)
+    lse = np.log(np.exp(z).sum(axis=-1))
+    return np.take_along_axis(z, targets[..., None], axis=-1)[..., 0] - lse
+
+
 def recheck(runner, x, ref, donor, rng, dtype):
     """Asks a scored batch again with its rows shuffled and a quarter of them replaced by rows of
     another scored batch: each kept row must get its first answer back. Catches outputs that
@@ -167,7 +178,7 @@ def run(score, runner=None):
         score(result, runner)
     except Fail as f:
         result["label"], result["reason"] = f.label, f.reason
-        if f.label != "size_blocked":
+        if f.label != "size_blocked" and not f.keep_metric:
             result["metric"] = None
     except Exception as e:  # noqa: BLE001  a scorer bug or an unforeseen reply: a labelled crash, with the trace in the log
         traceback.print_exc()

@@ -10,7 +10,7 @@ import ast
 
 GATE = {"cpu": 0.8800, "gpu": 0.9300}  # gpu value is NOT calibrated on hardware (see knowledge.md)
 MIN_SEEDS = 3
-MAX_SEEDS = 64
+MAX_SEEDS = 64  # the most seed folders the scorer reads (task.yaml train.seeds <= 64)
 EVAL_BATCH = 1000
 
 

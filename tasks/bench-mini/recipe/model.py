@@ -3,8 +3,9 @@
 build_model(config) -> nn.Module; forward(x: FloatTensor[B, 1, 28, 28]) -> logits [B, 10].
 Input x is the raw image scaled to [0, 1] (uint8 / 255); normalisation happens inside the
 model, so the evaluator needs nothing but this file, config.json and the state_dict.
-The evaluator imports this file from the trial's checkout, builds the model from
-run/config.json, loads run/model_<i>.pt and computes test accuracy itself. The model may
+The model runner (evaluator/model_runner.py, in the trial sandbox) imports this file from a fresh
+checkout, builds each seed's model from its config.json and loads its model.pt; the scorer
+sends it test images and computes accuracy itself. The model may
 depend only on its config and its parameters/buffers (no file, network or env access).
 """
 import torch
