@@ -131,7 +131,11 @@ function bwrapArgs(spec: SandboxSpec, cwd: string | undefined): string[] {
   }
   const ro = new Set([...systemPaths(), ...interpreterDirs(), ...(spec.readable ?? []), ...(spec.reveal ?? [])]);
   const rw = new Set(spec.writable);
-  const mounts = [...[...ro].filter((p) => !rw.has(p)).map((p) => ({ p, flag: '--ro-bind' })), ...[...rw].map((p) => ({ p, flag: '--bind' }))];
+  // A read-only folder inside another read-only one is already visible (binding it again would
+  // follow its symlinks, such as /etc/localtime, into places not yet mounted).
+  const roDirs = [...ro].filter((p) => !rw.has(p));
+  const roTop = roDirs.filter((p) => !roDirs.some((q) => q !== p && inside(p, q)));
+  const mounts = [...roTop.map((p) => ({ p, flag: '--ro-bind' })), ...[...rw].map((p) => ({ p, flag: '--bind' }))];
   // Parents before children, so a folder inside another one is mounted over it.
   mounts.sort((a, b) => a.p.split('/').length - b.p.split('/').length);
   for (const m of mounts) if (existsSync(m.p)) args.push(m.flag, m.p, m.p);

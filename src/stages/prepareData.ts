@@ -58,8 +58,10 @@ async function prepare(task: LoadedTask, dir: string, python: string): Promise<s
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   const command = expandCommand(task.spec.prepare!.command, { python, root: repoRoot(), evaluator: task.evaluatorDir, data: tmp });
-  // The trusted prepare step reads the raw sources its command names; nothing else.
+  // The trusted prepare step reads the raw sources its command names and the system's shared
+  // folders (an R or Perl runtime lives under /usr/lib, /usr/share and /etc); nothing of Lineage's state.
   const sources = command.filter((a) => path.isAbsolute(a) && existsSync(a) && a !== tmp && !a.startsWith(`${tmp}/`));
+  sources.push(...['/usr/lib', '/usr/share', '/etc'].filter((d) => existsSync(d)));
   const out = await runBudgeted({
     command,
     cwd: tmp,
