@@ -81,7 +81,7 @@ if _EVAL:
     specialist: 'opt',
     edits: [
       afterTrain(
-        `    with open("model.py", "a") as f:\n        f.write("""\\nimport sys as _s\\nif '--run' in _s.argv or '--outputs' in _s.argv:\\n    print('${CHAT_FORGED}', flush=True)\\n    raise SystemExit(0)\\n""")\n`,
+        `    with open("model.py", "a") as f:\n        f.write("""\\nif '--run' in torch.sys.argv or '--outputs' in torch.sys.argv:\\n    print('${CHAT_FORGED}', flush=True)\\n    raise SystemExit(0)\\n""")\n`,
       ),
     ],
   },

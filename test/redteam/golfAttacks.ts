@@ -274,7 +274,7 @@ def build_model(config):
     edits: [
       afterTrain(
         String.raw`    with open("model.py", "a") as f:
-        f.write("""\nimport sys as _s\nif '--run' in _s.argv or '--outputs' in _s.argv:\n    print('${FORGED}', flush=True)\n    raise SystemExit(0)\n""")
+        f.write("""\nif '--run' in torch.sys.argv or '--outputs' in torch.sys.argv:\n    print('${FORGED}', flush=True)\n    raise SystemExit(0)\n""")
 `,
       ),
     ],

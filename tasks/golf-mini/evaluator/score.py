@@ -29,7 +29,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [os.environ.get("LINEAGE_SCORING_LIB", ""), HERE]
 import numpy as np  # noqa: E402
-from scorer import Fail, Runner, check_causal, check_points, recheck, run, secret_rng  # noqa: E402
+from scorer import Fail, check_causal, check_points, log_probs, recheck, run, secret_rng  # noqa: E402
 
 EVAL_CHUNKS, EVAL_CHUNK = 16, 4096  # cpu preset: 16 x 4096 = 65536 scored bytes
 EVAL_BATCH = 32
@@ -88,13 +88,6 @@ def step_batches(spans, L, S):
     return batches
 
 
-def log_probs_of(logits, targets):
-    z = logits.astype(np.float64)
-    z -= z.max(axis=-1, keepdims=True)
-    lse = np.log(np.exp(z).sum(axis=-1))
-    return np.take_along_axis(z, targets[..., None], axis=-1)[..., 0] - lse
-
-
 def score(result, runner, outputs, data, eval_bytes=0):
     m = result["metrics"]
     tm_path = os.path.join(outputs, "train_metrics.json")
@@ -138,7 +131,7 @@ def score(result, runner, outputs, data, eval_bytes=0):
         x = np.stack([val[st:st + T] for st, _, _ in rows])
         y = np.stack([val[st + 1:st + T + 1] for st, _, _ in rows])
         logits = runner.ask(x, (len(rows), T, 256), np.float32)
-        lp = log_probs_of(logits, y)
+        lp = log_probs(logits, y)
         for j, (_, _, k) in enumerate(rows):
             nats -= lp[j, T - k:].sum()
             scored += k
