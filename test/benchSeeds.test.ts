@@ -31,7 +31,7 @@ describe('bench-mini seeds through the stages', function () {
     };
     edit('recipe/train.py', [['EPOCHS = 2.0', 'EPOCHS = 0.2'], ['TRAIN_SUBSET_FRAC = 0.5', 'TRAIN_SUBSET_FRAC = 0.2'], ['WIDTH = 16', 'WIDTH = 8']]);
     edit('evaluator/common.py', [['GATE = {"cpu": 0.8800', 'GATE = {"cpu": 0.3000']]);
-    edit('task.yaml', [['plausible: { min: 5 }', 'plausible: { min: 0.1 }']]);
+    edit('task.yaml', [['plausible: { min: 5 }', 'plausible: { min: 0.1 }'], ['confirm: 2', 'confirm: 0']]); // one run per trial: this test is about seeds, the red team about confirm
   });
   after(async () => {
     await h?.stop();
