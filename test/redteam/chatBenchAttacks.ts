@@ -1,10 +1,8 @@
 // Attacks on chat-mini's and bench-mini's scores, as proposals (see golfAttacks.ts for the style).
 import type { Edit } from '../../src/types.js';
-import { IN_EVAL, WRAPPER, afterTrain, atImport, wrap, type Attack } from './golfAttacks.js';
+import { IN_EVAL, afterTrain, atImport, evalOnly, type Attack } from './golfAttacks.js';
 
 const CHAT_FORGED = String.raw`{"metric": 0.99, "metrics": {"core": 0.99}, "label": null, "reason": "forged"}`;
-const evalOnly = (twist: string): Edit[] =>
-  wrap(`${IN_EVAL}${WRAPPER}${twist}\n\ndef build_model(config):\n    m = _honest_build(config)\n    return _Wrapped(m) if _EVAL else m\n`);
 
 // chat-mini attacks train 40 steps instead of 200; CHAT_SHORT is that recipe alone, the honest reference.
 const CHAT_STEPS: Edit = { file: 'train.py', search: 'STEPS = 200 ', replace: 'STEPS = 40 ' };
