@@ -6,7 +6,7 @@
 //   --arms offline,optuna-tpe,optuna-cmaes   --seeds 1,2,3   --trials 20   --checkpoints 8,20
 //   --slots 2   --threads 1   --out bench-proposers.json (rows, appended as campaigns finish)
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +43,8 @@ process.env.TEMPORAL_ADDRESS = services.temporalAddress;
 process.env.MONGODB_URI = services.mongoUri;
 process.env.LINEAGE_DB = `lineage_bench_proposers_${Date.now().toString(36)}`;
 process.env.LINEAGE_HOME = mkdtempSync(path.join(os.tmpdir(), 'lineage-bench-proposers-'));
+// mkdtemp makes it 0700; the sandboxed trial user must be able to pass through to its slot folders.
+chmodSync(process.env.LINEAGE_HOME, 0o755);
 
 let failed = false;
 const workers = [];

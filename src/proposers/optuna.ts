@@ -1,7 +1,8 @@
 // The optimizer proposer: Optuna (TPE by default, CMA-ES on request) over the knobs a specialist
-// owns, through ask-and-tell. Its study lives nowhere: each proposal rebuilds it from the
-// campaign's recorded trials (their knob values and outcomes) in a short Python subprocess, so
-// MongoDB and Temporal stay the only state, and the same history and seed ask the same values.
+// owns, through ask-and-tell, in a trust region around the recipe it edits (ask.py says how the
+// region is sized). Its study lives nowhere: each proposal rebuilds it from the campaign's
+// recorded trials (their knob values and outcomes) in a short Python subprocess, so MongoDB and
+// Temporal stay the only state, and the same history and seed ask the same values.
 import { execa } from 'execa';
 import path from 'node:path';
 import type { Store } from '../store/db.js';
@@ -20,6 +21,8 @@ export interface OptunaTrial {
   params: Params;
   /** The score, or null for a recipe that failed (infeasible). */
   value: number | null;
+  /** Kept (or the baseline): the trust region is reset to its narrowest after one. */
+  kept: boolean;
 }
 
 export interface OptunaRequest {
@@ -30,7 +33,7 @@ export interface OptunaRequest {
   /** Finished trials in index order, the baseline first. */
   trials: OptunaTrial[];
   running: { params: Params }[];
-  /** The recipe being edited: CMA-ES's start when nothing is told yet. */
+  /** The recipe being edited: the centre of the trust region. */
   current: Params;
   count: number;
 }
@@ -60,16 +63,9 @@ export function toParams(values: Record<string, string>, knobs: Knob[]): Params 
   return out;
 }
 
-function spaceOf(k: Knob, current: number): { name: string; type: Knob['type']; low: number; high: number; step?: number; log?: boolean } {
-  // A knob without bounds searches four steps (or factors) either side of the recipe's value.
-  const low = k.min ?? (k.factor ? current / k.factor ** 4 : current - 4 * k.step!);
-  const high = k.max ?? (k.factor ? current * k.factor ** 4 : current + 4 * k.step!);
-  return { name: k.name, type: k.type, low, high, ...(k.step ? { step: k.step } : {}), ...(k.factor ? { log: true } : {}) };
-}
-
 /** Asks Optuna for `count` candidates; a Python error is thrown with its stderr. */
 export async function askOptuna(req: OptunaRequest): Promise<Params[]> {
-  const knobs = req.knobs.map((k) => (k.type === 'bool' ? { name: k.name, type: k.type } : spaceOf(k, Number(req.current[k.name] ?? 0))));
+  const knobs = req.knobs.map(({ name, type, min, max, step, factor }) => ({ name, type, min, max, step, factor }));
   const body = JSON.stringify({ ...req, knobs, seed: req.seed % 2 ** 31 });
   const r = await execa(pythonPath(), [ASK_SCRIPT], { input: body, reject: false, timeout: 120_000 });
   if (r.exitCode !== 0) throw new Error(`optuna ask failed (${pythonPath()} ${ASK_SCRIPT}): ${r.stderr.slice(-1500) || r.message}`);
@@ -92,7 +88,7 @@ export async function optunaHistory(store: Store, campaignId: string, knobs: Kno
     const value = d.label === 'keep' || d.label === 'discard' ? d.score : INFEASIBLE.includes(d.label) ? null : undefined;
     if (value === undefined) continue;
     const values = d.index === 0 && campaign ? knobValues(await loadSnapshot(store, campaign.baselineSha), knobs) : d.proposal?.knobValues;
-    if (values) trials.push({ params: toParams(values, knobs), value });
+    if (values) trials.push({ params: toParams(values, knobs), value, kept: d.index === 0 || d.label === 'keep' });
   }
   const running = summary.inFlight.flatMap((f) => (f.knobValues ? [{ params: toParams(f.knobValues, knobs) }] : []));
   return { trials, running };

@@ -17,9 +17,9 @@ const request = (over: Partial<OptunaRequest> = {}): OptunaRequest => ({
   direction: 'minimize',
   knobs,
   trials: [
-    { params: { LR: 0.01, DEPTH: 3, NORM: false }, value: 1.5 },
-    { params: { LR: 0.02, DEPTH: 4, NORM: true }, value: 1.2 },
-    { params: { LR: 0.5, DEPTH: 16, NORM: true }, value: null },
+    { params: { LR: 0.01, DEPTH: 3, NORM: false }, value: 1.5, kept: true },
+    { params: { LR: 0.02, DEPTH: 4, NORM: true }, value: 1.2, kept: true },
+    { params: { LR: 0.5, DEPTH: 16, NORM: true }, value: null, kept: false },
   ],
   running: [{ params: { LR: 0.04, DEPTH: 5, NORM: true } }],
   current: { LR: 0.02, DEPTH: 4, NORM: true },
@@ -40,13 +40,25 @@ describe('optuna proposer', function () {
         assert.equal(typeof c.NORM, 'boolean');
       }
       assert.deepEqual(await askOptuna(request({ sampler })), a, `${sampler} is deterministic`);
-      assert.notDeepEqual(await askOptuna(request({ sampler, seed: 8 })), a, `${sampler} depends on the seed`);
+      // The seed drives the draws before the model has data (past that, TPE takes its model's best
+      // points, which need not depend on the seed).
+      const first = (seed: number) => askOptuna(request({ sampler, seed, trials: [], running: [] }));
+      assert.notDeepEqual(await first(8), await first(7), `${sampler} depends on the seed`);
     }
   });
 
-  it('widens a range to hold a value the campaign already tried, instead of failing', async () => {
-    const off = await askOptuna(request({ trials: [{ params: { LR: 2.5, DEPTH: 3, NORM: false }, value: 1 }] }));
-    assert.equal(off.length, 4);
+  it('asks within two steps of the recipe it edits, leaving out what the campaign tried outside that region', async () => {
+    // current LR 0.02 (factor 2), DEPTH 4 (step 1): two steps reach LR 0.005..0.08, DEPTH 2..6.
+    const inRegion = (c: Record<string, unknown>, steps: number) =>
+      Math.abs(Math.log2((c.LR as number) / 0.02)) <= steps + 1e-9 && Math.abs((c.DEPTH as number) - 4) <= steps;
+    const near = await askOptuna(request({ count: 12, trials: [...request().trials, { params: { LR: 2.5, DEPTH: 3, NORM: false }, value: 1, kept: false }] }));
+    assert.equal(near.length, 12);
+    for (const c of near) assert.ok(inRegion(c, 2), `LR ${c.LR} DEPTH ${c.DEPTH}`);
+    // Six trials in a row not kept: the region is a step wider, and the optimizer uses the reach.
+    const stuck = Array.from({ length: 6 }, (_, i) => ({ params: { LR: 0.02, DEPTH: 4 + (i % 3) - 1, NORM: i % 2 === 0 }, value: 1.3 + i / 100, kept: false }));
+    const wide = await askOptuna(request({ count: 12, trials: [...request().trials, ...stuck] }));
+    for (const c of wide) assert.ok(inRegion(c, 3), `LR ${c.LR} DEPTH ${c.DEPTH}`);
+    assert.ok(wide.some((c) => !inRegion(c, 2)), 'some candidate is three steps away');
   });
 
   it('turns a candidate into one exact line edit per knob it moves', () => {

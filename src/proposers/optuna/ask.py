@@ -3,6 +3,10 @@
 Reads one JSON request on stdin, writes {"candidates": [{name: value}, ...]} on stdout. Nothing
 persists between calls: MongoDB and Temporal stay the campaign's only state, and the same request
 (same trials, same seed) gives the same candidates.
+
+The search is local, as a budget of tens of trials needs: a trust region around the recipe being
+edited (the campaign's best), measured in the knobs' own steps (`step`, or powers of `factor`),
+that shrinks while trials stop being kept. Wide windows at this budget make TPE a random search.
 """
 import json
 import math
@@ -10,49 +14,70 @@ import sys
 import warnings
 
 import optuna
-from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.distributions import CategoricalDistribution, IntDistribution
 
 CONSTRAINTS = "constraints"  # the system attr TPESampler's constraints_func convention reads
+# Grid points an unbounded-step knob (a factor knob at 0) is split into across its range.
+FALLBACK_POINTS = 8
 
 
-def on_grid(values, low, step):
-    return all(abs((v - low) / step - round((v - low) / step)) < 1e-6 for v in values)
+class Axis:
+    """A numeric knob as whole steps away from the current value: offset 0 is the current recipe."""
+
+    def __init__(self, knob, current):
+        self.knob, self.current = knob, float(current)
+        self.log = bool(knob.get("factor")) and self.current > 0
+        if self.log:
+            self.unit = math.log(knob["factor"])
+        else:
+            step = knob.get("step") or ((knob.get("max", 1.0) - knob.get("min", 0.0)) / FALLBACK_POINTS)
+            self.unit = float(step)
+
+    def offset(self, value):
+        if self.log:
+            return math.log(value / self.current) / self.unit if value > 0 else -math.inf
+        return (float(value) - self.current) / self.unit
+
+    def value(self, offset):
+        x = self.current * math.exp(offset * self.unit) if self.log else self.current + offset * self.unit
+        lo, hi = self.knob.get("min", -math.inf), self.knob.get("max", math.inf)
+        x = min(hi, max(lo, x))
+        if self.knob["type"] == "int":
+            return int(round(x))
+        return float("%.4g" % x)
+
+    def window(self, radius):
+        lo, hi = -radius, radius
+        if "min" in self.knob:
+            lo = max(lo, math.ceil(self.offset(self.knob["min"]) - 1e-9))
+        if "max" in self.knob:
+            hi = min(hi, math.floor(self.offset(self.knob["max"]) + 1e-9))
+        return int(lo), int(hi)
 
 
-def distribution(knob, observed):
-    """The knob's search distribution, widened to hold every value the campaign already tried."""
-    if knob["type"] == "bool":
-        return CategoricalDistribution([True, False])
-    nums = [float(v) for v in observed]
-    low = min([knob["low"], *nums])
-    high = max([knob["high"], *nums])
-    step = knob.get("step")
-    if knob["type"] == "int":
-        low, high = int(math.floor(low)), int(math.ceil(high))
-        if knob.get("log") and low > 0:
-            return IntDistribution(low, high, log=True)
-        if step and float(step).is_integer() and on_grid(nums + [high], low, step):
-            return IntDistribution(low, high, step=int(step))
-        return IntDistribution(low, high)
-    if knob.get("log") and low > 0:
-        return FloatDistribution(low, high, log=True)
-    if step and on_grid(nums + [high], low, step):
-        return FloatDistribution(low, high, step=step)
-    return FloatDistribution(low, high)
+def radius(req):
+    """The trust region's half-width in steps: `radius` after a keep, one step wider for each
+    `widen_after` trials in a row that were not kept (a local minimum at this reach: look farther)."""
+    streak = 0
+    for t in reversed(req["trials"]):
+        if t.get("kept"):
+            break
+        streak += 1
+    return min(req.get("max_radius", 4), req.get("radius", 2) + streak // req.get("widen_after", 6))
 
 
-def sampler_for(req, dists, x0):
+def sampler_for(req):
     seed = req["seed"]
     if req["sampler"] == "cmaes":
-        # CMA-ES starts at the first recipe it is told of (the baseline) with a small step: a local
-        # search, as a budget of tens of trials needs. Bool knobs are sampled independently.
-        numeric = [n for n, d in dists.items() if not isinstance(d, CategoricalDistribution)]
         return optuna.samplers.CmaEsSampler(
-            seed=seed, x0={n: x0[n] for n in numeric if n in x0} or None, sigma0=req.get("sigma0", 0.15), n_startup_trials=0,
+            seed=seed, x0=None, sigma0=req.get("sigma0", 1.0), n_startup_trials=0,
             warn_independent_sampling=False, independent_sampler=optuna.samplers.RandomSampler(seed=seed),
         )
+    # Many expected-improvement candidates (Optuna's default is 24) make TPE pick the best point of
+    # its model in the region rather than a draw near it: at tens of trials, exploit.
     return optuna.samplers.TPESampler(
-        seed=seed, multivariate=True, constant_liar=True, n_startup_trials=req.get("startup", 4),
+        seed=seed, multivariate=True, constant_liar=True, n_startup_trials=req.get("startup", 2),
+        n_ei_candidates=req.get("ei_candidates", 200),
         constraints_func=lambda t: t.system_attrs.get(CONSTRAINTS, [0.0]),
     )
 
@@ -64,31 +89,63 @@ def ask(study, dists, fixed=None):
     return trial, {n: trial._suggest(n, d) for n, d in dists.items()}
 
 
-def main():
-    req = json.load(sys.stdin)
-    observed = lambda name: [t["params"][name] for t in req["trials"] + req["running"] if name in t["params"]]
-    dists = {k["name"]: distribution(k, [] if k["type"] == "bool" else observed(k["name"])) for k in req["knobs"]}
-    # A trial whose recipe lacks one of these knobs says nothing about this space.
-    told = [t for t in req["trials"] if all(n in t["params"] for n in dists)]
-    running = [r for r in req["running"] if all(n in r["params"] for n in dists)]
-    x0 = told[0]["params"] if told else req["current"]
-    study = optuna.create_study(direction=req["direction"], sampler=sampler_for(req, dists, x0))
-    feasible = [t["value"] for t in told if t["value"] is not None]
+def suggest(req):
+    r = radius(req)
+    axes, dists = {}, {}
+    for k in req["knobs"]:
+        if k["type"] == "bool":
+            dists[k["name"]] = CategoricalDistribution([True, False])
+            continue
+        axes[k["name"]] = a = Axis(k, req["current"][k["name"]])
+        lo, hi = a.window(r)
+        dists[k["name"]] = IntDistribution(lo, hi)
+
+    def local(params):
+        """A recorded recipe in the region's coordinates, or None when it lies outside the region."""
+        out = {}
+        for n, d in dists.items():
+            if n not in params:
+                return None
+            if n not in axes:
+                out[n] = params[n]
+                continue
+            u = axes[n].offset(params[n])
+            if not (d.low - 0.5 < u < d.high + 0.5):
+                return None
+            out[n] = int(round(u))
+        return out
+
+    study = optuna.create_study(direction=req["direction"], sampler=sampler_for(req))
+    feasible = [t["value"] for t in req["trials"] if t["value"] is not None]
     worst = (max if req["direction"] == "minimize" else min)(feasible) if feasible else 0.0
-    # The study is replayed in trial order (ask with the recorded values fixed, then tell), so a
-    # sampler with state across generations, CMA-ES, rebuilds it exactly as if it had run live.
-    for t in told:
-        trial, _ = ask(study, dists, {n: t["params"][n] for n in dists})
+    told = 0
+    # Replayed in trial order (asked with the recorded values fixed, then told), so a sampler with
+    # state across generations, CMA-ES, rebuilds exactly as if it had run live.
+    for t in req["trials"]:
+        p = local(t["params"])
+        if p is None:
+            continue
+        trial, _ = ask(study, dists, p)
         # A failed recipe (overrun, size block, crash) is infeasible: scored as the worst feasible
         # trial and marked violated, so both samplers steer away from it.
         infeasible = t["value"] is None
         trial.set_system_attr(CONSTRAINTS, [1.0 if infeasible else 0.0])
         study.tell(trial, worst if infeasible else t["value"])
+        told += 1
     # Trials in flight: asked with their values fixed and left running (TPE's constant liar sees them).
-    for r in running:
-        ask(study, dists, {n: r["params"][n] for n in dists})
-    candidates = [ask(study, dists)[1] for _ in range(req["count"])]
-    json.dump({"candidates": candidates, "optuna": optuna.__version__, "told": len(told)}, sys.stdout)
+    for run in req["running"]:
+        p = local(run["params"])
+        if p is not None:
+            ask(study, dists, p)
+    candidates = []
+    for _ in range(req["count"]):
+        _, p = ask(study, dists)
+        candidates.append({n: (axes[n].value(v) if n in axes else v) for n, v in p.items()})
+    return {"candidates": candidates, "optuna": optuna.__version__, "told": told, "radius": r}
+
+
+def main():
+    json.dump(suggest(json.load(sys.stdin)), sys.stdout)
 
 
 if __name__ == "__main__":
