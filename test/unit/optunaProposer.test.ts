@@ -61,6 +61,13 @@ describe('optuna proposer', function () {
     assert.ok(wide.some((c) => !inRegion(c, 2)), 'some candidate is three steps away');
   });
 
+  it('moves a factor knob whose range starts at 0 (log steps never reach it; the value is clamped to it)', async () => {
+    const wd: Knob = { name: 'WEIGHT_DECAY', specialist: 'opt', file: 'train.py', type: 'float', min: 0, max: 0.005, factor: 2 };
+    const a = await askOptuna({ ...request(), knobs: [wd], trials: [{ params: { WEIGHT_DECAY: 0.001 }, value: 1, kept: true }], running: [], current: { WEIGHT_DECAY: 0.001 } });
+    assert.equal(a.length, 4);
+    for (const c of a) assert.ok((c.WEIGHT_DECAY as number) >= 0.00025 - 1e-12 && (c.WEIGHT_DECAY as number) <= 0.004 + 1e-12, `WEIGHT_DECAY ${c.WEIGHT_DECAY}`);
+  });
+
   it('turns a candidate into one exact line edit per knob it moves', () => {
     const p = candidateProposal('opt', knobs, files, { LR: 0.0123456, DEPTH: 5, NORM: false }, 'optuna-tpe')!;
     assert.equal(p.edits.length, 2, 'NORM is unchanged, so it gets no edit');
