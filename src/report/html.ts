@@ -22,6 +22,13 @@ function table(head: string[], rows: string[][], cls = ''): string {
   return `<table class="${cls}"><thead><tr>${th}</tr></thead><tbody>\n${tr}\n</tbody></table>`;
 }
 
+/** Trials per proposer arm (proposal.origin), e.g. "offline 3 · optuna-tpe 5"; '—' when none records one. */
+function armCounts(trials: TrialDoc[]): string {
+  const n = new Map<string, number>();
+  for (const t of trials) if (t.proposal?.origin) n.set(t.proposal.origin.arm, (n.get(t.proposal.origin.arm) ?? 0) + 1);
+  return [...n].map(([arm, k]) => `${escapeHtml(arm)} ${k}`).join(' · ') || '—';
+}
+
 function labelCounts(trials: TrialDoc[]): string {
   const specialists = [...new Set(trials.map((t) => t.specialist))].sort();
   const present = LABELS.filter((l) => trials.some((t) => t.label === l));
@@ -86,6 +93,8 @@ ${table(['', ''], [
   [`baseline ${escapeHtml(metric)}`, num(campaign.baseline?.score ?? trials[0]?.score)],
   [`best ${escapeHtml(metric)}`, best ? `${num(best.score)} (trial #${best.index}${campaign.importedFrom ? `, ${expId(best.index)}` : best.sha ? `, commit ${escapeHtml(best.sha.slice(0, 10))}` : ''})` : '—'],
   ['keeps', String(trials.filter((t) => t.keep).length)],
+  ['proposals by arm', armCounts(trials)],
+  ['duplicates refused', `${trials.reduce((n, t) => n + (t.proposal?.duplicatesRefused ?? 0), 0)} (choices whose recipe was already trained or in flight, re-proposed before training)`],
   ['tokens', `${sum.inputTokens} in · ${sum.outputTokens} out`],
   ['dollars', money(sum.dollars)],
   ['GPU time', `${hours(sum.gpuSeconds)} (train + evaluate stages)`],

@@ -3,7 +3,7 @@ import { formatTsv, parseTsv } from '../../src/export/tsv.js';
 import { bestSoFar, keepChain, parentIndexes, preorder } from '../../src/report/trajectory.js';
 import { renderReport } from '../../src/report/html.js';
 import type { CampaignDoc, TrialDoc } from '../../src/store/db.js';
-import type { Label } from '../../src/types.js';
+import type { Label, Proposal } from '../../src/types.js';
 
 function trial(index: number, parentSha: string, sha: string | null, label: Label, score: number | null, specialist = 'opt'): TrialDoc {
   return {
@@ -48,6 +48,18 @@ describe('trajectory helpers', () => {
     assert.match(html, /best core<\/td><td>3 \(trial #1/);
     assert.match(html, /core by trial \(higher is better\)/);
     assert.equal(html.match(/<section class="keep">/g)?.length, 2);
+  });
+
+  it('counts proposals by arm and the duplicates refused before training', async () => {
+    const trials = [trial(0, '', 's0', 'keep', 1, 'baseline'), trial(1, 's0', 's1', 'keep', 3), trial(2, 's1', 's2', 'discard', 2), trial(3, 's1', null, 'crash', null)];
+    const proposal = (arm: string, duplicatesRefused: number): Proposal => ({ specialist: 'opt', hypothesis: 'h', rationale: '', edits: [], origin: { proposer: arm === 'offline' ? 'offline' : 'optuna', arm }, duplicatesRefused });
+    trials[1]!.proposal = proposal('optuna-tpe', 2);
+    trials[2]!.proposal = proposal('optuna-tpe', 0);
+    trials[3]!.proposal = proposal('offline', 1);
+    const campaign = { _id: 'arms', task: 'toy', metric: { name: 'core', direction: 'maximize' }, baseline: { score: 1 } } as CampaignDoc;
+    const html = await renderReport({ campaign, trials });
+    assert.match(html, /proposals by arm<\/td><td>optuna-tpe 2 · offline 1</);
+    assert.match(html, /duplicates refused<\/td><td>3 \(/);
   });
 
   it('draws a 3,000-trial campaign: a 1,000-deep keep chain, failures without scores', async function () {
