@@ -14,7 +14,6 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import YAML from 'yaml';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: o } = parseArgs({
@@ -31,6 +30,8 @@ const checkpoints = list(o.checkpoints).map(Number);
 execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
 const { proposeOffline, mulberry32 } = await import(path.join(root, 'dist/src/proposers/offline.js'));
 const { pythonPath } = await import(path.join(root, 'dist/src/config.js'));
+const { loadTask } = await import(path.join(root, 'dist/src/task/spec.js'));
+const { knobValues } = await import(path.join(root, 'dist/src/proposers/knobLines.js'));
 const BOWL = path.join(root, 'test/fixtures/tasks/bowl');
 
 // One Python process answers both the Optuna asks and the bowl's scores, a JSON line each.
@@ -59,11 +60,11 @@ const waiting = [];
 readline.createInterface({ input: py.stdout }).on('line', (l) => waiting.shift()(JSON.parse(l)));
 const callPython = (req) => new Promise((resolve) => { waiting.push(resolve); py.stdin.write(JSON.stringify(req) + '\n'); });
 
-function loadTask(dir) {
-  const spec = YAML.parse(readFileSync(path.join(dir, 'task.yaml'), 'utf8'));
-  const source = readFileSync(path.join(dir, 'recipe/train.py'), 'utf8');
-  const baseline = Object.fromEntries(spec.knobs.map((k) => [k.name, source.match(new RegExp(`^${k.name} = (\\S+)`, 'm'))[1]]));
-  return { spec, baseline };
+// The project's own task loader and knob reader: the sim sees the spec and baseline a campaign sees.
+function simTask(nameOrDir) {
+  const { spec, recipeDir } = loadTask(nameOrDir);
+  const files = new Map(['train.py'].map((f) => [f, readFileSync(path.join(recipeDir, f), 'utf8')]));
+  return { spec, baseline: knobValues(files, spec.knobs) };
 }
 const number = (v) => (v === 'True' ? true : v === 'False' ? false : Number(v));
 const stepsAway = (k, from, to) => (k.factor && from > 0 ? Math.log(to / from) / Math.log(k.factor) : (to - from) / (k.step ?? (k.max - k.min) / 8));
@@ -114,7 +115,7 @@ const recipeFiles = (values) => new Map([['train.py', Object.entries(values).map
 const recipeKey = (values) => JSON.stringify(Object.keys(values).sort().map((n) => [n, number(values[n])]));
 
 async function campaign(taskName, arm, seed, trials) {
-  const task = loadTask(taskName === 'bowl' ? BOWL : path.join(root, 'tasks', taskName));
+  const task = simTask(taskName === 'bowl' ? BOWL : taskName);
   const golf = taskName === 'golf-mini' ? golfMini(task, seed) : null;
   const score = async (values) => (golf ? golf(Object.fromEntries(Object.entries(values).map(([n, v]) => [n, number(v)]))) : callPython({ score: values }));
   const direction = task.spec.metric.direction;
