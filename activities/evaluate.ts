@@ -12,8 +12,10 @@ export const evaluateActivities = (rt: Runtime, pool: SlotPool, slotId: string) 
     const ctx = Context.current();
     const hooks = { attempt: ctx.info.attempt, heartbeat: stageHeartbeat(ctx), signal: ctx.cancellationSignal };
     return pool.evaluate(slotId, req.trialId, async (slot) => {
-      const queuedS = (Date.now() - ctx.info.currentAttemptScheduledTimestampMs) / 1000;
-      return { ...(await nonRetryable(() => evaluateOnSlot(rt, slot, req, hooks))), queuedS, attempt: ctx.info.attempt };
+      const slotStartMs = Date.now();
+      const queuedS = (slotStartMs - ctx.info.currentAttemptScheduledTimestampMs) / 1000;
+      const run = await nonRetryable(() => evaluateOnSlot(rt, slot, req, hooks));
+      return { ...run, queuedS, attempt: ctx.info.attempt, slotStartMs, slotEndMs: Date.now() };
     });
   },
 });

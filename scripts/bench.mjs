@@ -1,7 +1,9 @@
 // `npm run bench`: builds, starts the real services on free ports, and runs the benchmarks
 // side by side in one process, so figures are comparable as ratios on a noisy machine.
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,8 +18,11 @@ try {
   const { Store } = await import(path.join(root, 'dist/src/store/db.js'));
   const dbName = `lineage_bench_${Date.now().toString(36)}`;
   const store = await Store.connect(services.mongoUri, dbName);
-  // `npm run bench -- report` runs only the benchmarks named.
-  const only = process.argv.slice(2);
+  // `npm run bench -- report` runs only the benchmarks named; `--flag value` pairs go to the dispatch bench.
+  const { values: flags, positionals: only } = parseArgs({
+    allowPositionals: true,
+    options: Object.fromEntries(['train-s', 'rounds', 'slots', 'latencies', 'keep-rates', 'scale-slots', 'scale-train-s', 'scale-rounds'].map((k) => [k, { type: 'string' }])),
+  });
   const want = (name) => !only.length || only.includes(name);
   if (want('view')) {
     const { benchLineageView } = await import(path.join(root, 'dist/bench/lineageView.js'));
@@ -37,6 +42,42 @@ try {
   if (want('scoring')) {
     const { benchScoring } = await import(path.join(root, 'dist/bench/scoring.js'));
     for (const line of await benchScoring()) console.log(line);
+  }
+  if (want('dispatch')) {
+    const list = (s, d) => (s ?? d).split(',').map(Number);
+    process.env.TEMPORAL_ADDRESS = services.temporalAddress;
+    process.env.MONGODB_URI = services.mongoUri;
+    process.env.LINEAGE_DB = `${dbName}_dispatch`;
+    process.env.LINEAGE_HOME = mkdtempSync(path.join(os.tmpdir(), 'lineage-bench-dispatch-'));
+    // mkdtemp makes it 0700; the sandboxed trial user must be able to pass through to its slot folders.
+    chmodSync(process.env.LINEAGE_HOME, 0o755);
+    const { Runtime } = await import(path.join(root, 'dist/src/runtime.js'));
+    const { connectWorker, createControlWorker } = await import(path.join(root, 'dist/src/workerHost.js'));
+    const { Client, Connection } = await import('@temporalio/client');
+    const { benchDispatch } = await import(path.join(root, 'dist/bench/dispatch.js'));
+    const rt = await Runtime.connect();
+    const connection = await connectWorker();
+    const control = await createControlWorker(rt, connection);
+    const running = control.run();
+    const client = new Client({ connection: await Connection.connect({ address: services.temporalAddress }) });
+    try {
+      const lines = await benchDispatch(rt, connection, client, {
+        trainS: Number(flags['train-s'] ?? 6),
+        rounds: Number(flags.rounds ?? 6),
+        slotCounts: list(flags.slots, '2,16'),
+        latencies: list(flags.latencies, '0.3,1'),
+        keepRates: list(flags['keep-rates'], '0.2'),
+        scaleSlots: list(flags['scale-slots'], '1,8,64'),
+        scaleTrainS: Number(flags['scale-train-s'] ?? 30),
+        scaleRounds: Number(flags['scale-rounds'] ?? 3),
+      }, (line) => process.stderr.write(`${line}\n`));
+      for (const line of lines) console.log(line);
+    } finally {
+      control.shutdown();
+      await running;
+      await client.connection.close();
+      await rt.close?.();
+    }
   }
   if (want('cli')) {
     const { benchCliStart } = await import(path.join(root, 'dist/bench/cliStart.js'));

@@ -105,7 +105,8 @@ export type ProposerConfig =
   | { kind: 'offline' }
   | OptunaProposerConfig
   /** Replays a fixed list of proposals, one per trial in order (then falls back to offline). */
-  | { kind: 'replay'; proposals: Omit<Proposal, 'knob'>[] }
+  /** Scripted proposals, one per trial index; `onConflict` scripts the proposals again after conflicting rebases. */
+  | { kind: 'replay'; proposals: (Omit<Proposal, 'knob'> & { onConflict?: Omit<Proposal, 'knob'>[] })[] }
   | ClaudeProposerConfig;
 
 /**
@@ -182,7 +183,14 @@ export interface CampaignInput {
   preset?: string;
   budget: Budget;
   plateau?: Plateau;
-  parallelism: number;
+  /** Trials in flight, exactly (the old scheduling). Absent: slots × (1 + lookahead). */
+  parallelism?: number;
+  /** Train slots the campaign fills: with lookahead, how many trials it keeps in flight. */
+  slots?: number;
+  /** Proposals kept ready per slot, so a freed slot trains at once (default 1). */
+  lookahead?: number;
+  /** A ready trial whose parent is no longer the best when its slot frees is carried onto the best (default true). */
+  rebase?: boolean;
   proposer: ProposerConfig;
   seed?: number;
   specialists?: string[];
@@ -235,6 +243,10 @@ export interface TrialInput {
   startedAt: string;
   /** Seconds a stage keeps retrying through an outage before the trial ends infra_error (absent: 30 min). */
   outageLimitS?: number;
+  /** Carry the trial onto the best when its parent is stale at dispatch (absent: true). */
+  rebase?: boolean;
+  /** How many times this trial has been proposed again after its change conflicted with a moved best (absent: 0). */
+  reproposal?: number;
 }
 
 export interface ProposeResult {
@@ -251,6 +263,32 @@ export interface ApplyResult {
   diff?: string;
   changedFiles?: string[];
   error?: string;
+}
+
+/** A rebased trial's new commit, or why its change cannot be carried onto the new best. */
+export type RebaseResult =
+  | { ok: true; sha: string; diff: string; changedFiles: string[]; knobValues?: Record<string, string> }
+  | { ok: false; reason: string };
+
+/** The campaign's best as MongoDB held it when a slot took a trial's train (what the judge reads too). */
+export interface BestRef {
+  sha: string;
+  index: number;
+}
+
+/** What a slot answers instead of training: the trial's parent is no longer the best. */
+export interface StaleParent {
+  stale: BestRef;
+}
+
+/** One move of a ready trial onto a newer best before it trained. */
+export interface TrialRebase {
+  from: string;
+  onto: string;
+  ontoIndex: number;
+  /** merged: its change carried over three-way; reproposed: it conflicted, so the proposer wrote a new one on the best. */
+  how: 'merged' | 'reproposed';
+  reason?: string;
 }
 
 export interface PreflightResult {
@@ -275,6 +313,9 @@ export interface SlotClock {
   attempt?: number;
   /** Seconds from the attempt being scheduled to the slot starting it (Temporal queue + slot pool). */
   queuedS?: number;
+  /** Epoch ms the slot was taken and given back for this run: the slot's busy time and gaps. */
+  slotStartMs?: number;
+  slotEndMs?: number;
 }
 
 export interface TrainResult extends RunOutcome, SlotClock {
@@ -288,6 +329,8 @@ export interface TrainResult extends RunOutcome, SlotClock {
   outputs?: { files: string[]; bytes: number; refused: string[] };
   /** train.seeds > 1: each seed's own timed run (wallS above is their sum). */
   seeds?: { seed: number; wallS: number; exitCode: number | null }[];
+  /** The campaign's best when the slot took this train; null before the baseline is recorded. */
+  bestAtStart?: BestRef | null;
 }
 
 export interface EvalReport {
@@ -329,6 +372,9 @@ export interface StageTiming {
   attempt?: number;
   /** Train and evaluate: seconds waited for a slot before the run started, outside `seconds`. */
   queuedS?: number;
+  /** Train and evaluate: epoch ms the slot was taken and given back (the slot's busy time and gaps). */
+  slotStartMs?: number;
+  slotEndMs?: number;
 }
 
 export interface TrialRecord {
@@ -358,6 +404,9 @@ export interface TrialRecord {
   metrics: Record<string, number | null>;
   stages: StageTiming[];
   usage: Usage;
+  /** The best the trial was first proposed on; parentSha is the one it trained on (they differ after a rebase). */
+  proposedOnSha?: string;
+  rebases?: TrialRebase[];
   train: TrainResult | null;
   logExcerpt: string;
   startedAt: string;
@@ -380,7 +429,10 @@ export interface CampaignStatus {
   state: 'setting_up' | 'running' | 'paused' | 'stopping' | 'finished';
   budget: Budget;
   plateau: Plateau | null;
+  /** Trials in flight: the explicit parallelism, else slots × (1 + lookahead). */
   parallelism: number;
+  slots: number | null;
+  lookahead: number;
   specialistChoice: SpecialistChoice;
   /** Trials started, baseline included. */
   started: number;

@@ -60,7 +60,8 @@ export async function createControlWorker(rt: Runtime, connection: NativeConnect
     taskQueue,
     workflowBundle: await workflowBundle(),
     activities: controlActivities(rt),
-    maxConcurrentActivityTaskExecutions: 8,
+    // Proposals mostly wait on the model: 16 slots with a proposal ready behind each need this many at once.
+    maxConcurrentActivityTaskExecutions: 64,
   });
 }
 

@@ -15,7 +15,9 @@ describe('campaign signals', function () {
       assert.ok(err, 'the campaign failed');
       return err.cause?.message ?? err.message;
     };
-    assert.match(await bad({ parallelism: 0 }), /invalid campaign input: parallelism: a whole number from 1 to 64/);
+    assert.match(await bad({ parallelism: 0 }), /invalid campaign input: parallelism: a whole number from 1 to 256/);
+    assert.match(await bad({ parallelism: undefined }), /invalid campaign input: slots: the number of train slots to fill \(or parallelism: trials in flight\)/);
+    assert.match(await bad({ parallelism: undefined, slots: 2, lookahead: 9 }), /invalid campaign input: lookahead: a whole number from 0 to 4/);
     assert.match(await bad({ task: 'no-such-task' }), /no task spec at .*no-such-task\/task\.yaml/);
     assert.match(await bad({ specialists: ['wizard'] }), /specialists wizard are not in task toy's roster/);
   });

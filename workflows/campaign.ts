@@ -1,6 +1,7 @@
-// A campaign: one autonomous search on one task. It trains the baseline, then keeps
-// `parallelism` trials in flight until a stopping rule fires (budget, deadline, plateau, stop
-// signal); each trial is a child workflow. Every `trialsPerRun` trials it drains its children
+// A campaign: one autonomous search on one task. It trains the baseline, then keeps trials in
+// flight until a stopping rule fires (budget, deadline, plateau, stop signal): one training per
+// slot and `lookahead` more per slot proposed and waiting, so a freed slot trains at once (the
+// slot checks at that moment that the trial's parent is still the best). Each trial is a child workflow. Every `trialsPerRun` trials it drains its children
 // and continues as new with its state carried, so a 10,000-trial campaign keeps a bounded
 // history. Orchestration only: every decision about a recipe happens in activities.
 import {
@@ -21,7 +22,7 @@ import { SA } from '../src/searchAttributes.js';
 import { budgetChangeError, budgetFieldError, msUntilTimeRule, plateauFieldError, stopReason, type RuleState } from '../src/campaignRules.js';
 import { proposerConfigError } from '../src/proposers/proposerConfig.js';
 import { chooseByBandit, remember, roundRobin, trialReward } from '../src/specialistChoice.js';
-import { pauseSignal, resumeSignal, setBudgetUpdate, setParallelismUpdate, statusQuery, stopSignal, trialStageSignal } from './api.js';
+import { pauseSignal, resumeSignal, setBudgetUpdate, setParallelismUpdate, statusQuery, stopSignal } from './api.js';
 import { DEFAULT_OUTAGE_LIMIT_S, trial } from './trial.js';
 
 /** Trials per workflow run before continue-as-new (sooner when the server suggests it). */
@@ -41,7 +42,16 @@ const setupActivities = (outageS: number) =>
   });
 
 const parallelismError = (n: unknown, field = 'parallelism') =>
-  Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 64 ? null : `${field}: a whole number from 1 to 64`;
+  Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 256 ? null : `${field}: a whole number from 1 to 256`;
+const wholeIn = (n: unknown, lo: number, hi: number) => Number.isInteger(n) && (n as number) >= lo && (n as number) <= hi;
+
+/** Proposals kept ready per slot when the input names none. */
+export const DEFAULT_LOOKAHEAD = 1;
+
+/** Trials in flight: the explicit parallelism (the old scheduling), else one training and `lookahead` ready per slot. */
+export function inFlightCap(input: Pick<CampaignInput, 'parallelism' | 'slots' | 'lookahead'>): number {
+  return input.parallelism ?? input.slots! * (1 + (input.lookahead ?? DEFAULT_LOOKAHEAD));
+}
 
 /** Invalid input fails the campaign at once, naming the field. */
 export function validateCampaignInput(input: CampaignInput): void {
@@ -54,7 +64,11 @@ export function validateCampaignInput(input: CampaignInput): void {
   if (!input.budget || typeof input.budget !== 'object') bad('budget: an object with trials (and optionally gpuHours, dollars, deadline)');
   const budgetError = budgetFieldError(input.budget as unknown as Record<string, unknown>, 'budget.', true);
   if (budgetError) bad(budgetError);
-  const pError = parallelismError(input.parallelism);
+  if (input.parallelism === undefined && input.slots === undefined) bad('slots: the number of train slots to fill (or parallelism: trials in flight)');
+  if (input.slots !== undefined && !wholeIn(input.slots, 1, 128)) bad('slots: a whole number from 1 to 128');
+  if (input.lookahead !== undefined && !wholeIn(input.lookahead, 0, 4)) bad('lookahead: a whole number from 0 to 4 (proposals ready per slot)');
+  if (input.rebase !== undefined && typeof input.rebase !== 'boolean') bad('rebase: true or false');
+  const pError = input.parallelism === undefined ? null : parallelismError(input.parallelism);
   if (pError) bad(pError);
   const proposerError = proposerConfigError(input.proposer);
   if (proposerError) bad(proposerError);
@@ -80,7 +94,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   const trialsPerRun = input.trialsPerRun ?? DEFAULT_TRIALS_PER_RUN;
   const nowIso = () => new Date().toISOString(); // workflow time
   let budget: Budget = { ...input.budget };
-  let parallelism = input.parallelism;
+  let parallelism = inFlightCap(input);
   let paused = input.carried?.paused ?? false;
   let stopping = false;
   let setUp = Boolean(input.carried);
@@ -108,6 +122,8 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
       budget,
       plateau,
       parallelism,
+      slots: input.slots ?? null,
+      lookahead: input.lookahead ?? DEFAULT_LOOKAHEAD,
       specialistChoice: choice,
       started: c.nextIndex,
       finished: c.finished,
@@ -135,10 +151,6 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   setHandler(pauseSignal, () => void (paused = true));
   setHandler(resumeSignal, () => void (paused = false));
   setHandler(stopSignal, () => void (stopping = true));
-  setHandler(trialStageSignal, ({ index, stage }) => {
-    const t = inFlight.find((x) => x.index === index);
-    if (t) Object.assign(t, { stage, since: nowIso() });
-  });
   setHandler(
     setBudgetUpdate,
     (change) => {
@@ -192,6 +204,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     seed: input.seed ?? 1,
     startedAt: nowIso(),
     outageLimitS: outageS,
+    rebase: input.rebase ?? true,
   });
 
   const better = (a: number, b: number) => (setup.direction === 'minimize' ? a < b : a > b);

@@ -3,7 +3,7 @@
 import { proxyActivities, patched, workflowInfo, upsertSearchAttributes, upsertMemo, getExternalWorkflowHandle, ActivityFailure, TimeoutFailure, ApplicationFailure } from '@temporalio/workflow';
 import type { ControlActivities, SlotActivities } from '../activities/index.js';
 import type { SlotRequest } from '../src/stages/trainAndEvaluate.js';
-import type { EvaluateResult, Label, Proposal, RunOutcome, SlotClock, StageTiming, TrainResult, TrialInput, TrialOutcome, TrialRecord, Usage, Verdict } from '../src/types.js';
+import type { EvaluateResult, Label, Proposal, RunOutcome, SlotClock, StageTiming, TrainResult, TrialInput, TrialOutcome, TrialRebase, TrialRecord, Usage, Verdict } from '../src/types.js';
 import { CONTROL_QUEUE, GPU_QUEUE } from '../src/ids.js';
 import { SA } from '../src/searchAttributes.js';
 import { trialStageSignal } from './api.js';
@@ -20,6 +20,8 @@ const CONTROL_HEARTBEAT = '30 s';
 const STAGE_MARGIN_S = 15 * 60;
 /** How long an evaluate may wait for its slot before the trial trains again elsewhere. */
 const SLOT_WAIT = '3 min';
+/** A ready trial whose change conflicts with a moved best is proposed again this many times at most. */
+export const MAX_REPROPOSALS = 2;
 
 /** The stages' activity options for one trial: each attempt has its own timeout; all attempts together get the outage limit on top. */
 function stageActivities(input: TrialInput) {
@@ -68,20 +70,27 @@ function isSlotLost(err: unknown): boolean {
   return err.cause instanceof TimeoutFailure || (err.cause instanceof ApplicationFailure && err.cause.type === 'SlotOutputsLost');
 }
 
+function slotTiming(stage: 'train' | 'evaluate', startedAt: string, r: RunOutcome & SlotClock): StageTiming {
+  return { stage, startedAt, seconds: r.wallS, attempt: r.attempt ?? 1, queuedS: r.queuedS ?? 0, ...(r.slotStartMs ? { slotStartMs: r.slotStartMs, slotEndMs: r.slotEndMs } : {}) };
+}
+
 /** Seconds a trial held a slot: its train and evaluate stages. */
 export function slotSeconds(stages: StageTiming[]): number {
   return stages.filter((s) => s.stage === 'train' || s.stage === 'evaluate').reduce((a, s) => a + s.seconds, 0);
 }
 
+const addUsage = (a: Usage, b: Usage): Usage => ({ inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens, dollars: a.dollars + b.dollars });
+
 export async function trial(input: TrialInput): Promise<TrialOutcome> {
   const { workflowId, parent } = workflowInfo();
-  // Tell the campaign (for its status query) each time the stage changes; a campaign that is
-  // gone must not fail its trial, so a failed signal is ignored.
+  // The current stage lives in the trial's own memo (`lineage status` reads it with describe), so
+  // the campaign's history holds no event per stage. Histories from before signalled the campaign.
   let current = '';
   const enter = (stage: string) => {
-    if (!parent || stage === current) return;
+    if (stage === current) return;
     current = stage;
-    getExternalWorkflowHandle(parent.workflowId).signal(trialStageSignal, { index: input.index, stage }).catch(() => undefined);
+    if (patched('stage-in-memo')) upsertMemo({ stage: { name: stage, since: new Date().toISOString() } });
+    else if (parent) getExternalWorkflowHandle(parent.workflowId).signal(trialStageSignal, { index: input.index, stage }).catch(() => undefined);
   };
   const { control, proposer, durable, slot, outageS } = stageActivities(input);
   const stages: StageTiming[] = [];
@@ -99,7 +108,7 @@ export async function trial(input: TrialInput): Promise<TrialOutcome> {
     enter(stage);
     const startedAt = new Date().toISOString();
     const r = await fn();
-    stages.push({ stage, startedAt, seconds: r.wallS, attempt: r.attempt ?? 1, queuedS: r.queuedS ?? 0 });
+    stages.push(slotTiming(stage, startedAt, r));
     return r;
   }
 
@@ -108,54 +117,115 @@ export async function trial(input: TrialInput): Promise<TrialOutcome> {
   let usage: Usage = { inputTokens: 0, outputTokens: 0, dollars: 0 };
   let sha: string | null = baseline ? input.parentSha : null;
   let diff: string | null = baseline ? '' : null;
+  /** The recipe version this trial edits: the best it was proposed on, until a rebase moves it. */
+  let parentSha = input.parentSha;
+  const rebases: TrialRebase[] = [];
   const runs: { train: TrainResult; evaluate: EvaluateResult }[] = [];
   let verdict: Verdict;
   const fail = (label: Label, reason: string): Verdict => ({ label, score: null, keep: false, reason, rule: 'legality', bestBefore: null, repeats: runs.length, spread: null });
+  const reproposals = () => rebases.filter((x) => x.how === 'reproposed').length;
+  const on = (parent: string): TrialInput => ({ ...input, parentSha: parent, ...(reproposals() ? { reproposal: reproposals() } : {}) });
+
+  /** propose → apply → preflight on `parent`: a failure's verdict, or null once the trial is ready to train. */
+  async function prepare(parent: string): Promise<Verdict | null> {
+    const p = await timed('propose', () => proposer.propose(on(parent)));
+    usage = addUsage(usage, p.usage);
+    if (!p.ok || !p.proposal) return fail('proposal_invalid', p.error ?? 'no proposal');
+    const next: Proposal = p.proposal;
+    proposal = next;
+    upsertMemo({ hypothesis: next.hypothesis });
+
+    const a = await timed('apply', () => control.apply(on(parent), next));
+    if (!a.ok) return fail(a.label ?? 'apply_failed', a.error ?? 'apply failed');
+    sha = a.sha!;
+    diff = a.diff ?? null;
+
+    const pf = await timed('preflight', () => control.preflight(on(parent), a.sha!, a.changedFiles ?? []));
+    if (!pf.ok) return fail(pf.label ?? 'preflight_crash', pf.reason ?? 'preflight failed');
+    return null;
+  }
+
+  /**
+   * The best moved while this trial waited for a slot: carry its change onto the new best (and
+   * preflight it again), or, where it conflicts, propose again on the new best.
+   */
+  async function moveOnto(onto: { sha: string; index: number }): Promise<Verdict | null> {
+    const current = proposal as Proposal;
+    const r = await timed('rebase', () => control.rebase(input, { sha: sha!, from: parentSha, onto: onto.sha, proposal: current }));
+    const from = parentSha;
+    parentSha = onto.sha;
+    if (r.ok) {
+      rebases.push({ from, onto: onto.sha, ontoIndex: onto.index, how: 'merged' });
+      sha = r.sha;
+      diff = r.diff;
+      if (r.knobValues) proposal = { ...current, knobValues: r.knobValues };
+      const pf = await timed('preflight', () => control.preflight(on(onto.sha), r.sha, r.changedFiles));
+      return pf.ok ? null : fail(pf.label ?? 'preflight_crash', pf.reason ?? 'preflight failed');
+    }
+    rebases.push({ from, onto: onto.sha, ontoIndex: onto.index, how: 'reproposed', reason: r.reason });
+    if (reproposals() > MAX_REPROPOSALS) {
+      return fail('apply_failed', `could not be carried onto the moving best: ${r.reason} (proposed again ${MAX_REPROPOSALS} times)`);
+    }
+    return prepare(onto.sha);
+  }
 
   verdict = await (async (): Promise<Verdict> => {
     try {
       if (!baseline) {
-        const p = await timed('propose', () => proposer.propose(input));
-        usage = p.usage;
-        if (!p.ok || !p.proposal) return fail('proposal_invalid', p.error ?? 'no proposal');
-        proposal = p.proposal;
-        upsertMemo({ hypothesis: proposal.hypothesis });
-
-        const a = await timed('apply', () => control.apply(input, p.proposal!));
-        if (!a.ok) return fail(a.label ?? 'apply_failed', a.error ?? 'apply failed');
-        sha = a.sha!;
-        diff = a.diff ?? null;
-
-        const pf = await timed('preflight', () => control.preflight(input, a.sha!, a.changedFiles ?? []));
-        if (!pf.ok) return fail(pf.label ?? 'preflight_crash', pf.reason ?? 'preflight failed');
+        const failed = await prepare(parentSha);
+        if (failed) return failed;
       } else {
         upsertMemo({ hypothesis: 'baseline recipe' });
       }
 
-      const req: SlotRequest = { campaignId: input.campaignId, task: input.task, preset: input.preset, trialId: workflowId, sha: sha!, seed: input.seed, evaluatorHash: input.evaluatorHash };
-      const summary = (proposal ? (proposal as Proposal).hypothesis : 'baseline recipe').slice(0, 200);
+      const summary = () => (proposal ? (proposal as Proposal).hypothesis : 'baseline recipe').slice(0, 200);
+      const req = (seed: number): SlotRequest => ({ campaignId: input.campaignId, task: input.task, preset: input.preset, trialId: workflowId, sha: sha!, seed, evaluatorHash: input.evaluatorHash, parentSha });
+      /** The first train: the slot that takes it checks that the trial's parent is still the best. */
+      const dispatch = async (seed: number): Promise<TrainResult | Verdict> => {
+        for (;;) {
+          enter('train');
+          const t0 = Date.now();
+          const rebaseIfStale = !baseline && input.rebase !== false;
+          const r = await slot().train.executeWithOptions({ summary: `train: ${summary()}` }, [{ ...req(seed), rebaseIfStale }]);
+          if (!('stale' in r)) {
+            stages.push(slotTiming('train', new Date(t0).toISOString(), r));
+            return r;
+          }
+          stages.push({ stage: 'dispatch', startedAt: new Date(t0).toISOString(), seconds: (Date.now() - t0) / 1000 });
+          const failed = await moveOnto(r.stale);
+          if (failed) return failed;
+        }
+      };
       /** One train and its evaluation on the slot that holds the outputs; a lost slot trains again, within the outage limit. */
-      const trainAndEvaluate = async (seed: number) => {
+      const trainAndEvaluate = async (seed: number, first: boolean): Promise<Verdict | null> => {
         const firstTrainAt = Date.now();
         for (;;) {
-          const train = await onSlot('train', () => slot().train.executeWithOptions({ summary: `train: ${summary}` }, [{ ...req, seed }]));
+          let train: TrainResult;
+          if (first && runs.length === 0) {
+            const d = await dispatch(seed);
+            if ('label' in d) return d;
+            train = d;
+          } else train = await onSlot('train', async () => (await slot().train.executeWithOptions({ summary: `train: ${summary()}` }, [req(seed)])) as TrainResult);
           try {
             // The harness's own wall-clock of the train run, for timing metrics.
-            const evaluate = await onSlot('evaluate', () => slot(train.slotQueue).evaluate({ ...req, seed, trainSeconds: train.wallS }));
+            const evaluate = await onSlot('evaluate', () => slot(train.slotQueue).evaluate({ ...req(seed), trainSeconds: train.wallS }));
             runs.push({ train, evaluate });
-            return;
+            return null;
           } catch (err) {
             if (!isSlotLost(err) || Date.now() - firstTrainAt > outageS * 1000) throw err;
           }
         }
       };
-      for (let repeat = 0; repeat < (input.limits.repeats ?? 1); repeat++) await trainAndEvaluate(input.seed);
-      const first = await timed('judge', () => control.judge(input, runs));
+      for (let repeat = 0; repeat < (input.limits.repeats ?? 1); repeat++) {
+        const failed = await trainAndEvaluate(input.seed, repeat === 0);
+        if (failed) return failed;
+      }
+      const first = await timed('judge', () => control.judge(on(parentSha), runs));
       const confirm = input.limits.confirm ?? 0;
       // A keep on one seed may be luck: it must hold, as the median over fresh seeds too, before it becomes the best.
       if (!first.keep || confirm === 0 || !patched('confirm-keep')) return first;
-      for (let k = 1; k <= confirm; k++) await trainAndEvaluate(input.seed + k);
-      return await timed('confirm', () => control.judge(input, runs));
+      for (let k = 1; k <= confirm; k++) await trainAndEvaluate(input.seed + k, false);
+      return await timed('confirm', () => control.judge(on(parentSha), runs));
     } catch (err) {
       if (err instanceof ActivityFailure || err instanceof ApplicationFailure) return fail('infra_error', describe(err));
       throw err;
@@ -168,7 +238,9 @@ export async function trial(input: TrialInput): Promise<TrialOutcome> {
     task: input.task,
     index: input.index,
     specialist: input.specialist,
-    parentSha: input.parentSha,
+    parentSha,
+    proposedOnSha: input.parentSha,
+    rebases,
     secondParentSha: (proposal as Proposal | null)?.portedFrom?.sha ?? null,
     sha,
     hypothesis: baseline ? 'baseline recipe' : (proposal as Proposal | null)?.hypothesis ?? '',

@@ -20,8 +20,10 @@ import type { CampaignInput, CampaignResult } from '../types.js';
 export interface DemoOptions {
   task: string;
   trials: number;
-  parallelism: number;
+  /** Trials in flight, exactly; absent: slots × (1 + lookahead). */
+  parallelism?: number;
   slots: number;
+  lookahead: number;
   threads: number;
   campaignId: string;
 }
@@ -68,10 +70,10 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     if (!resumed) console.log(`campaign ${o.campaignId} already finished (${d.status.name}); its results follow. Use --campaign NEW_ID for another.`);
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
-    const input: CampaignInput = { campaignId: o.campaignId, task: o.task, budget: { trials: o.trials }, parallelism: o.parallelism, proposer: { kind: 'offline' }, seed: 1 };
+    const input: CampaignInput = { campaignId: o.campaignId, task: o.task, budget: { trials: o.trials }, slots: o.slots, lookahead: o.lookahead, ...(o.parallelism ? { parallelism: o.parallelism } : {}), proposer: { kind: 'offline' }, seed: 1 };
     await client.workflow.start('campaign', { workflowId: o.campaignId, taskQueue: CONTROL_QUEUE, args: [input] });
   }
-  console.log(`${resumed ? 'resuming' : 'campaign'} ${o.campaignId}: task ${o.task}, ${o.trials} trials, ${o.parallelism} in flight, ${o.slots} CPU slots, ${sandbox} (offline proposer; no API key needed)`);
+  console.log(`${resumed ? 'resuming' : 'campaign'} ${o.campaignId}: task ${o.task}, ${o.trials} trials, ${o.slots} CPU slots, ${o.parallelism ? `${o.parallelism} in flight` : `${o.lookahead} proposal ready per slot`}, ${sandbox} (offline proposer; no API key needed)`);
   if (services.uiUrl) console.log(`Temporal UI: ${services.uiUrl}/namespaces/default/workflows/${o.campaignId}`);
   console.log(`MongoDB:     ${services.mongoUri}${mongoDbName()} (collections campaigns, trials)`);
 

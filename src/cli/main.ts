@@ -65,15 +65,16 @@ program
   .description('start local services and workers, and run (or resume) a demo campaign on a CPU task')
   .option('--task <name>', 'task under tasks/', 'golf-mini')
   .option('--trials <n>', 'trial budget (besides the baseline)', int, 8)
-  .option('--parallelism <n>', 'trials in flight', int, 2)
   .option('--slots <n>', 'CPU slots', int, 2)
+  .option('--lookahead <n>', 'proposals kept ready per slot', int, 1)
+  .option('--parallelism <n>', 'trials in flight, exactly (instead of slots × (1 + lookahead))', int)
   .option('--threads <n>', 'threads per slot', int, 1)
   .option('--campaign <id>', 'campaign id (the same id resumes)', 'demo-golf-mini')
   .option(...unsafeOption)
   .action(async (o) => {
     applyUnsafe(o);
     const { runDemo } = await import('./demo.js');
-    await runDemo({ task: o.task, trials: o.trials, parallelism: o.parallelism, slots: o.slots, threads: o.threads, campaignId: o.campaign });
+    await runDemo({ task: o.task, trials: o.trials, parallelism: o.parallelism, slots: o.slots, lookahead: o.lookahead, threads: o.threads, campaignId: o.campaign });
   });
 
 program
@@ -117,7 +118,10 @@ program
   .option('--id <campaignId>', 'campaign id', `c-${Date.now().toString(36)}`)
   .option('--preset <name>', 'task preset: cpu or gpu', 'cpu')
   .option('--trials <n>', 'trial budget (besides the baseline)', int, 8)
-  .option('--parallelism <n>', 'trials in flight', int, 2)
+  .option('--slots <n>', 'train slots the workers offer this campaign (default 2)', int)
+  .option('--lookahead <n>', 'proposals kept ready per slot, so a freed slot trains at once (default 1)', int)
+  .option('--parallelism <n>', 'trials in flight, exactly (instead of slots × (1 + lookahead))', int)
+  .option('--no-rebase', 'train a ready trial on its parent even when the best moved before its slot freed')
   .option('--seed <n>', 'proposer seed', int, 1)
   .option('--gpu-hours <h>', 'stop starting trials once train + evaluate took this many hours', amount)
   .option('--dollars <d>', 'proposer dollar cap: no model call once spent', amount)
@@ -146,7 +150,11 @@ program
       preset: o.preset,
       budget: defined({ trials: o.trials, gpuHours: o.gpuHours, dollars: o.dollars, deadline: o.deadline }),
       plateau: Object.keys(plateau).length ? plateau : undefined,
+      // An explicit parallelism is the old scheduling: exactly that many in flight.
+      slots: o.parallelism ? o.slots : (o.slots ?? 2),
+      lookahead: o.lookahead,
       parallelism: o.parallelism,
+      rebase: o.rebase === false ? false : undefined,
       proposer: chooseProposer(o),
       roster: o.roster === 'generic' ? { kind: 'generic' as const, agents: o.agents as number } : { kind: o.roster as 'specialists' | 'generalist' },
       seed: o.seed,

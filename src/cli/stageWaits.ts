@@ -34,6 +34,13 @@ export interface PendingStage {
   heartbeat: unknown;
   lastAttemptAt: string | null;
   scheduledAt: string | null;
+  /** The activity is scheduled but no worker has started it (it waits in its task queue). */
+  queued?: boolean;
+}
+
+/** A train that no slot has taken yet, in the queue or in a worker's slot pool: the trial is ready, waiting for a slot. */
+function waitsForSlot(p: PendingStage): boolean {
+  return p.activity === 'train' && (Boolean(p.queued) || (p.heartbeat as { detail?: string } | null)?.detail === 'waiting for a free slot');
 }
 
 /** What one in-flight trial's stage waits for, from its pending activity. */
@@ -49,13 +56,24 @@ export function waitOf(stage: string, p: PendingStage): StageWait {
   };
 }
 
-/** The wait of each in-flight trial that has a pending activity, by trial index. */
-export async function stageWaits(status: CampaignStatus, pendingOf: (trialId: string) => Promise<PendingStage | null>): Promise<Map<number, StageWait>> {
+/** An in-flight trial as Temporal describes it: the stage in its memo, its pending activity. */
+export interface TrialState {
+  stage: { name: string; since: string } | null;
+  pending: PendingStage | null;
+}
+
+/**
+ * Fills each in-flight trial's stage from the trial itself (the campaign only knows it started)
+ * and returns what each stage waits for, by trial index.
+ */
+export async function stageWaits(status: CampaignStatus, describeTrial: (trialId: string) => Promise<TrialState>): Promise<Map<number, StageWait>> {
   const waits = new Map<number, StageWait>();
   await Promise.all(
     status.inFlight.map(async (t) => {
-      const p = await pendingOf(t.trialId).catch(() => null);
-      if (p) waits.set(t.index, waitOf(t.stage, p));
+      const d = await describeTrial(t.trialId).catch(() => null);
+      if (d?.stage) Object.assign(t, { stage: d.stage.name, since: d.stage.since });
+      if (d?.pending && waitsForSlot(d.pending) && d.pending.attempt === 1) t.stage = 'ready';
+      if (d?.pending) waits.set(t.index, waitOf(t.stage, d.pending));
     }),
   );
   return waits;

@@ -4,7 +4,8 @@
 // SDK's gRPC stack costs more to load than the whole answer. Without an HTTP endpoint, the SDK.
 import type { CampaignResult, CampaignStatus } from '../types.js';
 import { temporalAddress, temporalNamespace } from '../config.js';
-import { stageWaits, type PendingStage, type StageWait } from './stageWaits.js';
+import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
+import { stageWaits, type StageWait, type TrialState } from './stageWaits.js';
 
 export interface StatusView {
   status: CampaignStatus;
@@ -57,7 +58,7 @@ class HttpApi {
   }
 }
 
-type HttpPending = { activityType?: { name?: string }; attempt?: number; lastFailure?: RawFailure; heartbeatDetails?: { payloads?: Payload[] }; lastAttemptCompleteTime?: string; scheduledTime?: string };
+type HttpPending = { activityType?: { name?: string }; state?: string; attempt?: number; lastFailure?: RawFailure; heartbeatDetails?: { payloads?: Payload[] }; lastAttemptCompleteTime?: string; scheduledTime?: string };
 
 async function viaHttp(api: HttpApi, id: string): Promise<StatusView> {
   const w = `/workflows/${encodeURIComponent(id)}`;
@@ -66,12 +67,15 @@ async function viaHttp(api: HttpApi, id: string): Promise<StatusView> {
   if (state === 'RUNNING') {
     const q = await api.call<{ queryResult: { payloads: Payload[] } }>(`${w}/query/status`, { query: { queryType: 'status' } });
     const status = decode(q.queryResult.payloads[0]) as CampaignStatus;
-    const waits = await stageWaits(status, async (trialId): Promise<PendingStage | null> => {
-      const t = await api.call<{ pendingActivities?: HttpPending[] }>(`/workflows/${encodeURIComponent(trialId)}`);
+    const waits = await stageWaits(status, async (trialId): Promise<TrialState> => {
+      const t = await api.call<{ pendingActivities?: HttpPending[]; workflowExecutionInfo?: { memo?: { fields?: Record<string, Payload> } } }>(`/workflows/${encodeURIComponent(trialId)}`);
+      const memo = t.workflowExecutionInfo?.memo?.fields?.stage;
+      const stage = memo === undefined ? null : (decode(memo) as TrialState['stage']);
       const p = t.pendingActivities?.[0];
-      if (!p) return null;
+      if (!p) return { stage, pending: null };
       const beat = p.heartbeatDetails?.payloads?.[0];
-      return { activity: p.activityType?.name ?? null, attempt: p.attempt ?? 1, message: failureText(p.lastFailure), isTimeout: Boolean(p.lastFailure?.timeoutFailureInfo), heartbeat: beat === undefined ? null : decode(beat), lastAttemptAt: p.lastAttemptCompleteTime ?? null, scheduledAt: p.scheduledTime ?? null };
+      const queued = p.state === 'PENDING_ACTIVITY_STATE_SCHEDULED';
+      return { stage, pending: { activity: p.activityType?.name ?? null, attempt: p.attempt ?? 1, message: failureText(p.lastFailure), isTimeout: Boolean(p.lastFailure?.timeoutFailureInfo), heartbeat: beat === undefined ? null : decode(beat), lastAttemptAt: p.lastAttemptCompleteTime ?? null, scheduledAt: p.scheduledTime ?? null, queued } };
     });
     return { status, waits };
   }
@@ -88,29 +92,38 @@ async function viaHttp(api: HttpApi, id: string): Promise<StatusView> {
 const toIso = (t: { seconds?: unknown; nanos?: number | null } | null | undefined): string | null =>
   t?.seconds != null ? new Date(Number(t.seconds) * 1000 + Math.round((t.nanos ?? 0) / 1e6)).toISOString() : null;
 
+/** A trial's stage (its memo) and pending activity, as the SDK describes it. */
+async function trialState(d: WorkflowExecutionDescription): Promise<TrialState> {
+  const { defaultPayloadConverter } = await import('@temporalio/common');
+  const { temporal } = (await import('@temporalio/proto')).default;
+  const stage = (d.memo?.stage as TrialState['stage'] | undefined) ?? null;
+  const p = d.raw.pendingActivities?.[0];
+  if (!p) return { stage, pending: null };
+  const beat = p.heartbeatDetails?.payloads?.[0];
+  let heartbeat: unknown = null;
+  try {
+    heartbeat = beat ? defaultPayloadConverter.fromPayload(beat) : null;
+  } catch {
+    heartbeat = null; // a heartbeat of another shape
+  }
+  const queued = p.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED;
+  return { stage, pending: { activity: p.activityType?.name ?? null, attempt: p.attempt ?? 1, message: failureText(p.lastFailure), isTimeout: Boolean(p.lastFailure?.timeoutFailureInfo), heartbeat, lastAttemptAt: toIso(p.lastAttemptCompleteTime), scheduledAt: toIso(p.scheduledTime), queued } };
+}
+
+/** A running campaign's status with each in-flight trial's stage read from the trial (for SDK callers: tests, benches). */
+export async function liveStatus(client: Client, campaignId: string): Promise<StatusView> {
+  const status = await client.workflow.getHandle(campaignId).query<CampaignStatus>('status');
+  const waits = await stageWaits(status, async (trialId) => trialState(await client.workflow.getHandle(trialId).describe()));
+  return { status, waits };
+}
+
 async function viaSdk(id: string): Promise<StatusView> {
   const { temporalClient } = await import('./client.js');
-  const { defaultPayloadConverter } = await import('@temporalio/common');
   const client = await temporalClient();
   try {
     const handle = client.workflow.getHandle(id);
     const d = await handle.describe();
-    if (d.status.name === 'RUNNING') {
-      const status = await handle.query<CampaignStatus>('status');
-      const waits = await stageWaits(status, async (trialId): Promise<PendingStage | null> => {
-        const p = (await client.workflow.getHandle(trialId).describe()).raw.pendingActivities?.[0];
-        if (!p) return null;
-        const beat = p.heartbeatDetails?.payloads?.[0];
-        let heartbeat: unknown = null;
-        try {
-          heartbeat = beat ? defaultPayloadConverter.fromPayload(beat) : null;
-        } catch {
-          heartbeat = null; // a heartbeat of another shape
-        }
-        return { activity: p.activityType?.name ?? null, attempt: p.attempt ?? 1, message: failureText(p.lastFailure), isTimeout: Boolean(p.lastFailure?.timeoutFailureInfo), heartbeat, lastAttemptAt: toIso(p.lastAttemptCompleteTime), scheduledAt: toIso(p.scheduledTime) };
-      });
-      return { status, waits };
-    }
+    if (d.status.name === 'RUNNING') return await liveStatus(client, id);
     if (d.status.name !== 'COMPLETED') throw new Error(`campaign ${id} ended ${d.status.name.toLowerCase()}: see its history (lineage replay ${id}, or the Temporal UI)`);
     return { status: ((await handle.result()) as CampaignResult).status, waits: new Map() };
   } finally {

@@ -25,7 +25,8 @@ function waitText(w: StageWait | undefined): string {
 export function formatStatus(s: CampaignStatus, now = Date.now(), waits: Map<number, StageWait> = new Map()): string {
   const out: string[] = [];
   out.push(`campaign ${s.campaignId} · task ${s.task} · ${s.state}${s.stoppedBy ? ` (${s.stoppedBy})` : ''}`);
-  out.push(`run ${s.run} · parallelism ${s.parallelism} · specialists by ${s.specialistChoice} · next trial #${s.nextIndex}`);
+  const slots = s.slots ? ` (${s.slots} slots, ${s.lookahead} ready per slot)` : '';
+  out.push(`run ${s.run} · parallelism ${s.parallelism}${slots} · specialists by ${s.specialistChoice} · next trial #${s.nextIndex}`);
   out.push(`baseline ${num(s.baseline)} · best ${s.best ? `${num(s.best.score)} (trial #${s.best.index}, ${s.best.sha.slice(0, 10)})` : '—'}`);
   out.push('budget');
   out.push(line('trials', String(s.used.trials), String(s.budget.trials), String(s.left.trials)));

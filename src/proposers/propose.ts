@@ -152,7 +152,8 @@ async function choose(input: TrialInput, member: RosterMember, ctx: ProposeConte
   switch (p.kind) {
     case 'replay': {
       // A scripted proposal is trained as written: apply refuses it if it duplicates another trial.
-      const scripted = p.proposals[input.index - 1];
+      const entry = p.proposals[input.index - 1];
+      const scripted = (input.reproposal ? entry?.onConflict?.[input.reproposal - 1] : undefined) ?? (entry && { ...entry, onConflict: undefined });
       return scripted ? { proposal: { ...scripted, specialist: scripted.specialist || input.specialist }, refused: 0 } : offline(input, member, ctx);
     }
     case 'claude': {

@@ -2,7 +2,7 @@
 // recipe version it edited. Commits are made with plumbing (no working tree), so concurrent
 // trials never share an index, and a fixed commit date makes a retried apply give the same sha.
 import { execa } from 'execa';
-import { existsSync, mkdirSync, cpSync } from 'node:fs';
+import { existsSync, mkdirSync, cpSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -95,6 +95,43 @@ export class RecipeRepository {
     } finally {
       await rm(index, { force: true });
     }
+  }
+
+  /**
+   * Three-way, as git merges: the changes `sha` made to `base`, carried onto `onto`, file by file
+   * (`git merge-file`). Returns the files that differ from `onto`, or the files whose changes conflict.
+   */
+  async threeWay(base: string, onto: string, sha: string): Promise<{ changed: Map<string, string> } | { conflicts: string[] }> {
+    const names = (await this.git(['diff', '--name-only', '--no-renames', base, sha])).split('\n').filter(Boolean);
+    const read = async (commit: string, file: string) => ((await this.listFiles(commit)).includes(file) ? this.readFile(commit, file) : null);
+    const changed = new Map<string, string>();
+    const conflicts: string[] = [];
+    const work = await mkdtemp(path.join(os.tmpdir(), 'lineage-merge-'));
+    try {
+      for (const file of names) {
+        const [b, ours, theirs] = await Promise.all([read(base, file), read(onto, file), read(sha, file)]);
+        if (theirs === null) {
+          conflicts.push(file); // trials do not delete files: a deletion here is not a trial's change to carry
+          continue;
+        }
+        let merged: string | null;
+        if (ours === b || ours === theirs) merged = theirs;
+        else if (ours === null || b === null) merged = null; // added on one side, changed on the other
+        else {
+          const [fo, fb, ft] = ['ours', 'base', 'theirs'].map((n) => path.join(work, n));
+          writeFileSync(fo!, ours);
+          writeFileSync(fb!, b);
+          writeFileSync(ft!, theirs);
+          const r = await execa('git', ['merge-file', '-p', fo!, fb!, ft!], { reject: false, stripFinalNewline: false });
+          merged = r.exitCode === 0 ? r.stdout : null;
+        }
+        if (merged === null) conflicts.push(file);
+        else if (merged !== ours) changed.set(file, merged);
+      }
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+    return conflicts.length ? { conflicts } : { changed };
   }
 
   async diff(parent: string, sha: string): Promise<string> {

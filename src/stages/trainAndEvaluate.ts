@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Runtime } from '../runtime.js';
 import type { Slot } from '../runner/slot.js';
-import type { EvaluateResult, RunOutcome, TrainResult } from '../types.js';
+import type { BestRef, EvaluateResult, RunOutcome, TrainResult } from '../types.js';
 import { loadSnapshot, writeCheckout } from '../recipe/snapshot.js';
 import { expandCommand, repoRoot, type LoadedTask } from '../task/spec.js';
 import { hashEvaluator } from '../task/evaluatorHash.js';
@@ -31,6 +31,10 @@ export interface SlotRequest {
   evaluatorHash: string;
   /** Set for evaluate: the harness-measured wall time of the train run. */
   trainSeconds?: number;
+  /** The recipe version the trial's commit edits. */
+  parentSha?: string;
+  /** A trial's first train: if the campaign's best is no longer parentSha, answer stale instead of training. */
+  rebaseIfStale?: boolean;
 }
 
 export interface StageHooks {
@@ -211,4 +215,10 @@ export async function evaluateOnSlot(rt: Runtime, slot: Slot, req: SlotRequest, 
   if (!raw) return { ...outcome, scoring: 'self-reported', report: null, parseError: 'evaluator printed no JSON report line' };
   const report = parseReport(JSON.stringify(raw));
   return typeof report === 'string' ? { ...outcome, scoring: 'self-reported', report: null, parseError: report } : { ...outcome, scoring: 'self-reported', report };
+}
+
+/** The campaign's best as MongoDB holds it (the record stage moves it, the judge reads it). */
+export async function campaignBest(rt: Runtime, campaignId: string): Promise<BestRef | null> {
+  const c = await rt.store.campaigns.findOne({ _id: campaignId }, { projection: { best: 1 } });
+  return c?.best ? { sha: c.best.sha, index: c.best.index } : null;
 }

@@ -11,6 +11,7 @@ import { Store } from '../../src/store/db.js';
 import { CONTROL_QUEUE } from '../../src/ids.js';
 import { SA } from '../../src/searchAttributes.js';
 import { repoRoot } from '../../src/task/spec.js';
+import { liveStatus } from '../../src/cli/status.js';
 import type { CampaignInput, CampaignStatus, TrialRecord } from '../../src/types.js';
 import { mulberry32 } from '../../src/proposers/offline.js';
 import { Services, Workers, type WorkerSpec } from './processes.js';
@@ -56,10 +57,10 @@ export class Run {
     return this.suite.services;
   }
 
-  /** The campaign's status query, or null while Temporal or the control worker is away. */
+  /** The campaign's status query (stages read from the trials), or null while Temporal or the control worker is away. */
   async status(): Promise<CampaignStatus | null> {
     try {
-      return await this.suite.client.workflow.getHandle(this.campaignId).query<CampaignStatus>('status');
+      return (await liveStatus(this.suite.client, this.campaignId)).status;
     } catch {
       return null;
     }

@@ -33,6 +33,8 @@ export interface FakeAnthropic {
   /** Statuses (429, 529, 500) to answer the next requests with, before normal replies resume. */
   failNext(...statuses: number[]): void;
   setBrain(brain: Brain): void;
+  /** Every reply waits this long first, as a model's time to answer (default 0). */
+  setLatency(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -63,6 +65,7 @@ export async function startFakeAnthropic(brain: Brain): Promise<FakeAnthropic> {
   const failures: number[] = [];
   const cachedPrefixes = new Set<string>();
   let current = brain;
+  let latencyMs = 0;
   let n = 0;
 
   const server = http.createServer((req, res) => {
@@ -70,8 +73,11 @@ export async function startFakeAnthropic(brain: Brain): Promise<FakeAnthropic> {
     req.on('data', (c: Buffer) => (body += c));
     req.on('end', () => {
       const send = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
-        res.writeHead(status, { 'content-type': 'application/json', 'request-id': `req_fake_${++n}`, ...headers });
-        res.end(JSON.stringify(payload));
+        const id = `req_fake_${++n}`;
+        setTimeout(() => {
+          res.writeHead(status, { 'content-type': 'application/json', 'request-id': id, ...headers });
+          res.end(JSON.stringify(payload));
+        }, latencyMs);
       };
       if (req.method !== 'POST' || req.url?.split('?')[0] !== '/v1/messages') return send(404, { type: 'error', error: { type: 'not_found_error', message: `no route ${req.method} ${req.url}` } });
       // SDK 1.x sends the key as a bearer token; older clients used x-api-key.
@@ -132,6 +138,7 @@ export async function startFakeAnthropic(brain: Brain): Promise<FakeAnthropic> {
     requests,
     failNext: (...statuses) => void failures.push(...statuses),
     setBrain: (b) => void (current = b),
+    setLatency: (ms) => void (latencyMs = ms),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -30,4 +30,28 @@ describe('worker slots', () => {
     await b;
     assert.deepEqual(order, ['evaluate a', 'train b']);
   });
+
+  it('a waiting train takes the slot the moment an evaluate gives it back, not at the next poll', async () => {
+    const pool = new SlotPool(cpuSlots(1, 1), 5_000);
+    const slot = await pool.train('a', async (s) => s);
+    let freedAt = 0;
+    const b = pool.train('b', async () => Date.now() - freedAt);
+    await new Promise((r) => setTimeout(r, 250));
+    await pool.evaluate(slot.id, 'a', async () => void (freedAt = Date.now()));
+    assert.ok((await b) < 50, 'woken by the release (the poll is every 200 ms)');
+  });
+
+  it('a train answered without running (a stale parent) does not hold the slot for an evaluate', async () => {
+    const pool = new SlotPool(cpuSlots(1, 1), 60_000);
+    await pool.train('a', async () => 'stale', () => {}, (r) => r !== 'stale');
+    const t0 = Date.now();
+    await pool.train('b', async () => 'trained');
+    assert.ok(Date.now() - t0 < 50, 'b took the slot at once');
+    // The control: a train that ran holds the slot for its own evaluate, so another trial waits.
+    const held = new SlotPool(cpuSlots(1, 1), 400);
+    await held.train('a', async () => 'trained');
+    const t1 = Date.now();
+    await held.train('b', async () => 'trained');
+    assert.ok(Date.now() - t1 >= 350, 'b waited for the hold to expire');
+  });
 });

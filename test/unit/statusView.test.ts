@@ -12,6 +12,8 @@ const status: CampaignStatus = {
   budget: { trials: 200, gpuHours: 2, dollars: 5, deadline: '2026-01-01T16:12:00Z' },
   plateau: { trials: 40, hours: 6 },
   parallelism: 2,
+  slots: null,
+  lookahead: 1,
   specialistChoice: 'bandit',
   started: 14,
   finished: 12,

@@ -1,0 +1,33 @@
+// rebase: a ready trial whose slot came free after the best moved carries its change onto the new
+// best (three-way, file by file, as git merges) instead of training on a parent that is no longer
+// the best. The result is claimed like any recipe (no duplicates) and preflighted again by the
+// workflow; a conflict, or a change the best already holds, sends the trial back to its proposer.
+import type { Runtime } from '../runtime.js';
+import type { Proposal, RebaseResult, TrialInput } from '../types.js';
+import { loadSnapshot, saveSnapshot } from '../recipe/snapshot.js';
+import { knobValues } from '../proposers/knobLines.js';
+import { claimTree, duplicateReason } from './treeClaims.js';
+
+export async function rebaseTrial(rt: Runtime, input: TrialInput, step: { sha: string; from: string; onto: string; proposal: Proposal }): Promise<RebaseResult> {
+  const repo = rt.repository(input.campaignId);
+  const merged = await repo.threeWay(step.from, step.onto, step.sha);
+  if ('conflicts' in merged) return { ok: false, reason: `its change conflicts with the new best in ${merged.conflicts.join(', ')}` };
+  if (merged.changed.size === 0) return { ok: false, reason: 'the new best already holds its change' };
+  const files = new Map([...(await loadSnapshot(rt.store, step.onto)), ...merged.changed]);
+  const duplicateOf = await claimTree(rt.store, input.campaignId, input.index, files);
+  if (duplicateOf !== null) return { ok: false, reason: duplicateReason(duplicateOf) };
+  const { proposal } = step;
+  const message = `trial ${input.index} (${proposal.specialist}): ${proposal.hypothesis} [rebased onto ${step.onto.slice(0, 12)}]`.slice(0, 2000);
+  const parents = proposal.portedFrom ? [step.onto, proposal.portedFrom.sha] : [step.onto];
+  const sha = await repo.commit(parents, merged.changed, message, `refs/heads/trials/${input.index}`, input.startedAt);
+  await saveSnapshot(rt.store, input.campaignId, sha, files);
+  const knobs = rt.task(input.task, input.preset).spec.knobs;
+  return {
+    ok: true,
+    sha,
+    diff: await repo.diff(step.onto, sha),
+    changedFiles: [...merged.changed.keys()],
+    // The optimizer learns from the recipe that trained, not the one first proposed.
+    knobValues: proposal.knobValues ? knobValues(files, knobs) : undefined,
+  };
+}
