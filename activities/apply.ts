@@ -1,7 +1,7 @@
 import type { Runtime } from '../src/runtime.js';
 import type { Proposal, TrialInput } from '../src/types.js';
 import { applyProposal } from '../src/stages/apply.js';
-import { rebaseTrial } from '../src/stages/rebase.js';
+import { adoptRebase, rebaseTrial } from '../src/stages/rebase.js';
 
 export const applyActivities = (rt: Runtime) => ({
   async apply(input: TrialInput, proposal: Proposal) {
@@ -9,5 +9,8 @@ export const applyActivities = (rt: Runtime) => ({
   },
   async rebase(input: TrialInput, step: { sha: string; from: string; onto: string; proposal: Proposal }) {
     return rebaseTrial(rt, input, step);
+  },
+  async adoptRebase(input: TrialInput, sha: string) {
+    return adoptRebase(rt, input, sha);
   },
 });

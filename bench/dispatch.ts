@@ -1,5 +1,6 @@
 // Do GPUs wait for an LLM? Real campaigns on the real services and workers, with simulated slots:
-// the task is the toy fixture with a train that sleeps `trainS` seconds, and the Claude proposer
+// the task is the toy fixture's evaluator with a recipe of eight independent knobs (each on a line
+// of its own, so edits to different knobs merge) and a train that sleeps `trainS` seconds; the Claude proposer
 // (two model calls per proposal: read a file, submit) talks to a local Messages API stand-in
 // whose every reply takes `latency` × trainS / 2, so a proposal costs that share of a train.
 // Side by side: the old scheduling (parallelism = slots, no rebase) and the new default (slots,
@@ -32,29 +33,52 @@ export interface DispatchBenchOptions {
   scaleRounds: number;
 }
 
-/** The toy fixture with a train that sleeps `trainS` seconds and a budget to match. */
+export const KNOBS = 8;
+
+/** The knobs, for the offline proposer: P0..P7, owned in turn by opt and arch. */
+const sleepyKnobs = () =>
+  ['knobs:', ...Array.from({ length: KNOBS }, (_, i) => `  - { name: P${i}, specialist: ${i % 2 ? 'arch' : 'opt'}, file: train.py, type: float, min: -5, max: 5, step: 0.25 }`)].join('\n') + '\n';
+
+/** The toy fixture's evaluator and roster; a recipe whose loss is the sum of (Pi - 1)^2 over eight knobs, trained by sleeping `trainS` seconds. */
 function sleepyTask(trainS: number): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lineage-sleepy-'));
   chmodSync(dir, 0o755); // the sandboxed trial user reads the evaluator and recipe from here
   cpSync(path.join(repoRoot(), 'test/fixtures/tasks/toy'), dir, { recursive: true });
   const spec = path.join(dir, 'task.yaml');
-  writeFileSync(spec, readFileSync(spec, 'utf8').replace(/^name: toy$/m, 'name: sleepy').replace(/budget_s: 4, grace_s: 1/, `budget_s: ${Math.ceil(trainS * 2 + 10)}, grace_s: 5`));
-  const train = path.join(dir, 'recipe/train.py');
-  writeFileSync(train, readFileSync(train, 'utf8').replace(/^SLEEP_S = 0\.1/m, `SLEEP_S = ${trainS}`));
+  writeFileSync(spec, readFileSync(spec, 'utf8').replace(/^name: toy$/m, 'name: sleepy').replace(/budget_s: 4, grace_s: 1/, `budget_s: ${Math.ceil(trainS * 2 + 10)}, grace_s: 5`).replace(/^knobs:[\s\S]*$/m, sleepyKnobs()));
+  const knobs = Array.from({ length: KNOBS }, (_, i) => `P${i} = 3.0`).join('\n\n');
+  writeFileSync(
+    path.join(dir, 'recipe/train.py'),
+    `import json, os, time
+
+# Eight independent knobs, a paragraph each: git merges edits to two different ones.
+${knobs}
+
+SIZE = 1000  # artifact bytes
+SLEEP_S = ${trainS}  # stands for training time
+
+time.sleep(SLEEP_S)
+loss = sum((p - 1.0) ** 2 for p in (${Array.from({ length: KNOBS }, (_, i) => `P${i}`).join(', ')}))
+with open(os.path.join(os.environ["LINEAGE_RUN_DIR"], "artifact.bin"), "wb") as f:
+    head = json.dumps({"x": 1.0 + loss ** 0.5}).encode()
+    f.write(head + b"\\n" + b"\\0" * max(0, SIZE - len(head) - 1))
+`,
+  );
   return dir;
 }
 
-/** Reads train.py, then moves X toward the optimum 1 with probability `keepRate` (a keep), else away from it (a discard). */
+/** Reads train.py, then moves one knob (chosen at random) toward its optimum 1 with probability `keepRate` (a keep), else away from it (a discard). */
 function randomWalker(keepRate: number): Brain {
   const rand = mulberry32(7);
   return (req) => {
     if (!req.tools) return { text: '- key insight: none' };
     const file = toolResults(req).find((r) => r.name === 'read_file' && !r.isError);
     if (!file) return { toolUses: [{ name: 'read_file', input: { path: 'train.py' } }] };
-    const m = /^X = (-?[\d.]+)/m.exec(file.content)!;
+    const knob = `P${Math.floor(rand() * KNOBS)}`;
+    const m = new RegExp(`^${knob} = (-?[\\d.]+)`, 'm').exec(file.content)!;
     const factor = rand() < keepRate ? 0.5 + 0.4 * rand() : 1.05 + rand();
     const next = (1 + (Number(m[1]) - 1) * factor).toFixed(6);
-    return { toolUses: [{ name: 'submit_proposal', input: { hypothesis: `move X from ${m[1]} to ${next}`, expected_delta: -0.1, edits: [{ file: 'train.py', search: m[0], replace: `X = ${next}` }] } }] };
+    return { toolUses: [{ name: 'submit_proposal', input: { hypothesis: `move ${knob} from ${m[1]} to ${next}`, expected_delta: -0.1, edits: [{ file: 'train.py', search: m[0], replace: `${knob} = ${next}` }] } }] };
   };
 }
 
@@ -191,5 +215,66 @@ export async function benchDispatch(rt: Runtime, connection: NativeConnection, c
     return out;
   } finally {
     await fake.close();
+  }
+}
+
+/**
+ * The orchestration alone: the real campaign and trial workflows on the dev server, with stand-in
+ * activities that answer at once except train, which sleeps `trainS` seconds on one of `slots`
+ * activity slots. Trials per minute against one slot show what Temporal and the workflow code
+ * carry, apart from the recipe processes (which on a 2-core host compete for its cores).
+ */
+export async function benchOrchestration(temporalAddress: string, slotCounts: number[], trainS: number, rounds: number, log: (line: string) => void): Promise<string[]> {
+  const { NativeConnection, Worker } = await import('@temporalio/worker');
+  const { Client, Connection } = await import('@temporalio/client');
+  const { installRuntime, workflowBundle } = await import('../src/workerHost.js');
+  installRuntime();
+  const { GPU_QUEUE } = await import('../src/ids.js');
+  const { standInControl, standInSlot } = await import('../test/support/standInActivities.js');
+  const connection = await NativeConnection.connect({ address: temporalAddress });
+  const client = new Client({ connection: await Connection.connect({ address: temporalAddress }) });
+  const out = [`Orchestration: stand-in activities, train sleeps ${trainS} s, ${rounds} trials per slot, the new default`, '| slots | trials per minute | × one slot | campaign events per trial |', '|---|---|---|---|'];
+  let one = NaN;
+  try {
+    for (const slots of slotCounts) {
+      const sleepingSlot = {
+        ...standInSlot,
+        async train(req: Parameters<typeof standInSlot.train>[0]) {
+          const { Context } = await import('@temporalio/activity');
+          const beat = setInterval(() => Context.current().heartbeat(), 1000); // slot stages time out after 20 s without one
+          try {
+            await new Promise((r) => setTimeout(r, trainS * 1000));
+          } finally {
+            clearInterval(beat);
+          }
+          return standInSlot.train(req);
+        },
+      };
+      const workers = [
+        await Worker.create({ connection, taskQueue: CONTROL_QUEUE, workflowBundle: await workflowBundle(), activities: standInControl, maxConcurrentActivityTaskExecutions: 256, maxCachedWorkflows: 1000 }),
+        await Worker.create({ connection, taskQueue: GPU_QUEUE, activities: sleepingSlot, maxConcurrentActivityTaskExecutions: slots }),
+      ];
+      const running = Promise.all(workers.map((w) => w.run()));
+      try {
+        const campaignId = `bench-orchestration-${Date.now().toString(36)}-${slots}`;
+        const trials = slots * rounds;
+        const t0 = Date.now();
+        const handle = await client.workflow.start('campaign', { workflowId: campaignId, taskQueue: CONTROL_QUEUE, args: [{ campaignId, task: 'stand-in', proposer: { kind: 'offline' }, budget: { trials }, slots } satisfies CampaignInput] });
+        await handle.result();
+        const perMin = trials / ((Date.now() - t0 - trainS * 1000) / 60_000); // less the baseline's train
+        const events = (await handle.fetchHistory()).events?.length ?? 0;
+        if (Number.isNaN(one)) one = perMin; // the first row is one slot
+        const row = `| ${slots} | ${perMin.toFixed(1)} | ${(perMin / one).toFixed(1)} | ${(events / (trials + 1)).toFixed(1)} |`;
+        log(row);
+        out.push(row);
+      } finally {
+        for (const w of workers) w.shutdown();
+        await running;
+      }
+    }
+    return out;
+  } finally {
+    await client.connection.close();
+    await connection.close();
   }
 }

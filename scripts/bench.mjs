@@ -21,7 +21,7 @@ try {
   // `npm run bench -- report` runs only the benchmarks named; `--flag value` pairs go to the dispatch bench.
   const { values: flags, positionals: only } = parseArgs({
     allowPositionals: true,
-    options: Object.fromEntries(['train-s', 'rounds', 'slots', 'latencies', 'keep-rates', 'scale-slots', 'scale-train-s', 'scale-rounds'].map((k) => [k, { type: 'string' }])),
+    options: Object.fromEntries(['train-s', 'rounds', 'slots', 'latencies', 'keep-rates', 'scale-slots', 'scale-train-s', 'scale-rounds', 'orchestration-train-s'].map((k) => [k, { type: 'string' }])),
   });
   const want = (name) => !only.length || only.includes(name);
   if (want('view')) {
@@ -78,6 +78,12 @@ try {
       await client.connection.close();
       await rt.close?.();
     }
+  }
+  if (want('orchestration')) {
+    // After the dispatch bench: its stand-in workers poll the same queues the real ones do.
+    const { benchOrchestration } = await import(path.join(root, 'dist/bench/dispatch.js'));
+    const lines = await benchOrchestration(services.temporalAddress, (flags['scale-slots'] ?? '1,8,64').split(',').map(Number), Number(flags['orchestration-train-s'] ?? 20), Number(flags['scale-rounds'] ?? 3), (line) => process.stderr.write(`${line}\n`));
+    for (const line of lines) console.log(line);
   }
   if (want('cli')) {
     const { benchCliStart } = await import(path.join(root, 'dist/bench/cliStart.js'));

@@ -270,6 +270,9 @@ export type RebaseResult =
   | { ok: true; sha: string; diff: string; changedFiles: string[]; knobValues?: Record<string, string> }
   | { ok: false; reason: string };
 
+/** A rebased commit claimed for its trial, or why it cannot be (its recipe duplicates another trial's). */
+export type AdoptResult = { ok: true } | { ok: false; reason: string };
+
 /** The campaign's best as MongoDB held it when a slot took a trial's train (what the judge reads too). */
 export interface BestRef {
   sha: string;
@@ -289,6 +292,8 @@ export interface TrialRebase {
   /** merged: its change carried over three-way; reproposed: it conflicted, so the proposer wrote a new one on the best. */
   how: 'merged' | 'reproposed';
   reason?: string;
+  /** Merged while the trial still waited for a slot, after the new best told it (bestMoved). */
+  prepared?: boolean;
 }
 
 export interface PreflightResult {

@@ -1,7 +1,7 @@
 // The campaign's signals, updates and query, by the names the Temporal CLI uses
 // (`temporal workflow signal --name pause`, `update execute --name setBudget`, `query --type status`).
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { Budget, BudgetChange, CampaignStatus, TrialStage } from '../src/types.js';
+import type { BestRef, Budget, BudgetChange, CampaignStatus, TrialStage } from '../src/types.js';
 
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
@@ -13,3 +13,5 @@ export const setBudgetUpdate = defineUpdate<Budget, [BudgetChange]>('setBudget')
 /** Trials in flight, 1 to 64. Returns the accepted value. */
 export const setParallelismUpdate = defineUpdate<number, [number]>('setParallelism');
 export const statusQuery = defineQuery<CampaignStatus>('status');
+/** Sent to a campaign's running trials by the trial that became its best (src/bestMoved.ts). */
+export const bestMovedSignal = defineSignal<[BestRef]>('bestMoved');

@@ -1,12 +1,12 @@
 // One trial: propose → apply → preflight → train → evaluate → judge → record.
 // Every way a recipe can fail ends as a labelled, recorded trial; only infrastructure retries.
-import { proxyActivities, patched, workflowInfo, upsertSearchAttributes, upsertMemo, getExternalWorkflowHandle, ActivityFailure, TimeoutFailure, ApplicationFailure } from '@temporalio/workflow';
+import { proxyActivities, patched, workflowInfo, upsertSearchAttributes, upsertMemo, getExternalWorkflowHandle, setHandler, condition, ActivityFailure, TimeoutFailure, ApplicationFailure } from '@temporalio/workflow';
 import type { ControlActivities, SlotActivities } from '../activities/index.js';
 import type { SlotRequest } from '../src/stages/trainAndEvaluate.js';
-import type { EvaluateResult, Label, Proposal, RunOutcome, SlotClock, StageTiming, TrainResult, TrialInput, TrialOutcome, TrialRebase, TrialRecord, Usage, Verdict } from '../src/types.js';
+import type { BestRef, EvaluateResult, Label, PreflightResult, Proposal, RebaseResult, RunOutcome, SlotClock, StageTiming, StaleParent, TrainResult, TrialInput, TrialOutcome, TrialRebase, TrialRecord, Usage, Verdict } from '../src/types.js';
 import { CONTROL_QUEUE, GPU_QUEUE } from '../src/ids.js';
 import { SA } from '../src/searchAttributes.js';
-import { trialStageSignal } from './api.js';
+import { bestMovedSignal, trialStageSignal } from './api.js';
 
 /** Errors no retry can fix; everything else is infrastructure and is waited out. */
 const NON_RETRYABLE = ['TaskSpecError', 'EvaluatorMismatchError', 'SlotOutputsLost'];
@@ -94,8 +94,9 @@ export async function trial(input: TrialInput): Promise<TrialOutcome> {
   };
   const { control, proposer, durable, slot, outageS } = stageActivities(input);
   const stages: StageTiming[] = [];
-  async function timed<T>(stage: string, fn: () => Promise<T>): Promise<T> {
-    enter(stage);
+  /** A stage's time in the record; `quiet` keeps the current stage in the memo (work done while the trial waits for a slot). */
+  async function timed<T>(stage: string, fn: () => Promise<T>, quiet = false): Promise<T> {
+    if (!quiet) enter(stage);
     const t0 = Date.now();
     try {
       return await fn();
@@ -120,6 +121,9 @@ export async function trial(input: TrialInput): Promise<TrialOutcome> {
   /** The recipe version this trial edits: the best it was proposed on, until a rebase moves it. */
   let parentSha = input.parentSha;
   const rebases: TrialRebase[] = [];
+  /** The latest best another trial announced (src/bestMoved.ts): a head start on a rebase, never trusted over the slot's check. */
+  let announced: BestRef | null = null;
+  setHandler(bestMovedSignal, (best) => void (announced = best));
   const runs: { train: TrainResult; evaluate: EvaluateResult }[] = [];
   let verdict: Verdict;
   const fail = (label: Label, reason: string): Verdict => ({ label, score: null, keep: false, reason, rule: 'legality', bestBefore: null, repeats: runs.length, spread: null });
@@ -145,21 +149,39 @@ export async function trial(input: TrialInput): Promise<TrialOutcome> {
     return null;
   }
 
+  /** A rebase made while the train still waits for a slot: the commit and its preflight, claimed only if the slot answers stale. */
+  interface Prepared {
+    onto: BestRef;
+    rebase: RebaseResult;
+    preflight: PreflightResult | null;
+  }
+  async function prepareMove(onto: BestRef, quiet: boolean): Promise<Prepared> {
+    const rebase = await timed('rebase', () => control.rebase(input, { sha: sha!, from: parentSha, onto: onto.sha, proposal: proposal as Proposal }), quiet);
+    if (!rebase.ok) return { onto, rebase, preflight: null };
+    const preflight = await timed('preflight', () => control.preflight(on(onto.sha), rebase.sha, rebase.changedFiles), quiet);
+    return { onto, rebase, preflight };
+  }
+
   /**
    * The best moved while this trial waited for a slot: carry its change onto the new best (and
    * preflight it again), or, where it conflicts, propose again on the new best.
    */
-  async function moveOnto(onto: { sha: string; index: number }): Promise<Verdict | null> {
+  async function moveOnto(onto: BestRef, ready: Prepared | null): Promise<Verdict | null> {
     const current = proposal as Proposal;
-    const r = await timed('rebase', () => control.rebase(input, { sha: sha!, from: parentSha, onto: onto.sha, proposal: current }));
+    const prepared = ready?.onto.sha === onto.sha ? ready : await prepareMove(onto, false);
+    let r = prepared.rebase;
+    if (r.ok) {
+      const adopted = await timed('adopt', () => control.adoptRebase(input, (r as Extract<RebaseResult, { ok: true }>).sha));
+      if (!adopted.ok) r = adopted;
+    }
     const from = parentSha;
     parentSha = onto.sha;
     if (r.ok) {
-      rebases.push({ from, onto: onto.sha, ontoIndex: onto.index, how: 'merged' });
+      rebases.push({ from, onto: onto.sha, ontoIndex: onto.index, how: 'merged', ...(prepared === ready ? { prepared: true } : {}) });
       sha = r.sha;
       diff = r.diff;
       if (r.knobValues) proposal = { ...current, knobValues: r.knobValues };
-      const pf = await timed('preflight', () => control.preflight(on(onto.sha), r.sha, r.changedFiles));
+      const pf = prepared.preflight!;
       return pf.ok ? null : fail(pf.label ?? 'preflight_crash', pf.reason ?? 'preflight failed');
     }
     rebases.push({ from, onto: onto.sha, ontoIndex: onto.index, how: 'reproposed', reason: r.reason });
@@ -186,13 +208,26 @@ export async function trial(input: TrialInput): Promise<TrialOutcome> {
           enter('train');
           const t0 = Date.now();
           const rebaseIfStale = !baseline && input.rebase !== false;
-          const r = await slot().train.executeWithOptions({ summary: `train: ${summary()}` }, [{ ...req(seed), rebaseIfStale }]);
+          const queued = slot().train.executeWithOptions({ summary: `train: ${summary()}` }, [{ ...req(seed), rebaseIfStale }]);
+          // While it waits for a slot, a best another trial announces gets its rebase prepared.
+          let answered = false;
+          queued.then(
+            () => void (answered = true),
+            () => void (answered = true),
+          );
+          let ready: Prepared | null = null;
+          const aheadOfUs = () => announced !== null && announced.sha !== parentSha && announced.sha !== ready?.onto.sha;
+          while (rebaseIfStale && !answered) {
+            await condition(() => answered || aheadOfUs());
+            if (!answered) ready = await prepareMove(announced!, true);
+          }
+          const r: TrainResult | StaleParent = await queued;
           if (!('stale' in r)) {
             stages.push(slotTiming('train', new Date(t0).toISOString(), r));
             return r;
           }
           stages.push({ stage: 'dispatch', startedAt: new Date(t0).toISOString(), seconds: (Date.now() - t0) / 1000 });
-          const failed = await moveOnto(r.stale);
+          const failed = await moveOnto(r.stale, ready);
           if (failed) return failed;
         }
       };

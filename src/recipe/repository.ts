@@ -77,8 +77,8 @@ export class RecipeRepository {
     return files;
   }
 
-  /** Commits `changed` files on top of the first parent (others are recorded as parents too) and points `ref` at it; returns the sha. */
-  async commit(parents: string[], changed: Map<string, string>, message: string, ref: string, date: string): Promise<string> {
+  /** Commits `changed` files on top of the first parent (others are recorded as parents too) and points `ref` at it (if given); returns the sha. */
+  async commit(parents: string[], changed: Map<string, string>, message: string, ref: string | null, date: string): Promise<string> {
     const index = path.join(os.tmpdir(), `lineage-index-${process.pid}-${Math.random().toString(36).slice(2)}`);
     const env = { GIT_INDEX_FILE: index, GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date };
     try {
@@ -90,7 +90,7 @@ export class RecipeRepository {
       }
       const tree = await this.git(['write-tree'], { env });
       const sha = await this.git(['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-m', message], { env });
-      await this.git(['update-ref', ref, sha]);
+      if (ref) await this.pointRef(ref, sha);
       return sha;
     } finally {
       await rm(index, { force: true });
@@ -132,6 +132,10 @@ export class RecipeRepository {
       await rm(work, { recursive: true, force: true });
     }
     return conflicts.length ? { conflicts } : { changed };
+  }
+
+  async pointRef(ref: string, sha: string): Promise<void> {
+    await this.git(['update-ref', ref, sha]);
   }
 
   async diff(parent: string, sha: string): Promise<string> {

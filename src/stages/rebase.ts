@@ -1,9 +1,11 @@
 // rebase: a ready trial whose slot came free after the best moved carries its change onto the new
 // best (three-way, file by file, as git merges) instead of training on a parent that is no longer
-// the best. The result is claimed like any recipe (no duplicates) and preflighted again by the
-// workflow; a conflict, or a change the best already holds, sends the trial back to its proposer.
+// the best. Two steps, so a trial can prepare one while it still waits for a slot: `rebaseTrial`
+// makes the commit and its snapshot and touches nothing else (the trial may yet train what it has);
+// `adoptRebase` claims its recipe (no duplicates) and points the trial's branch at it. The workflow
+// preflights it again; a conflict, or a change the best already holds, sends the trial back to its proposer.
 import type { Runtime } from '../runtime.js';
-import type { Proposal, RebaseResult, TrialInput } from '../types.js';
+import type { AdoptResult, Proposal, RebaseResult, TrialInput } from '../types.js';
 import { loadSnapshot, saveSnapshot } from '../recipe/snapshot.js';
 import { knobValues } from '../proposers/knobLines.js';
 import { claimTree, duplicateReason } from './treeClaims.js';
@@ -14,12 +16,10 @@ export async function rebaseTrial(rt: Runtime, input: TrialInput, step: { sha: s
   if ('conflicts' in merged) return { ok: false, reason: `its change conflicts with the new best in ${merged.conflicts.join(', ')}` };
   if (merged.changed.size === 0) return { ok: false, reason: 'the new best already holds its change' };
   const files = new Map([...(await loadSnapshot(rt.store, step.onto)), ...merged.changed]);
-  const duplicateOf = await claimTree(rt.store, input.campaignId, input.index, files);
-  if (duplicateOf !== null) return { ok: false, reason: duplicateReason(duplicateOf) };
   const { proposal } = step;
   const message = `trial ${input.index} (${proposal.specialist}): ${proposal.hypothesis} [rebased onto ${step.onto.slice(0, 12)}]`.slice(0, 2000);
   const parents = proposal.portedFrom ? [step.onto, proposal.portedFrom.sha] : [step.onto];
-  const sha = await repo.commit(parents, merged.changed, message, `refs/heads/trials/${input.index}`, input.startedAt);
+  const sha = await repo.commit(parents, merged.changed, message, null, input.startedAt);
   await saveSnapshot(rt.store, input.campaignId, sha, files);
   const knobs = rt.task(input.task, input.preset).spec.knobs;
   return {
@@ -30,4 +30,11 @@ export async function rebaseTrial(rt: Runtime, input: TrialInput, step: { sha: s
     // The optimizer learns from the recipe that trained, not the one first proposed.
     knobValues: proposal.knobValues ? knobValues(files, knobs) : undefined,
   };
+}
+
+export async function adoptRebase(rt: Runtime, input: TrialInput, sha: string): Promise<AdoptResult> {
+  const duplicateOf = await claimTree(rt.store, input.campaignId, input.index, await loadSnapshot(rt.store, sha));
+  if (duplicateOf !== null) return { ok: false, reason: duplicateReason(duplicateOf) };
+  await rt.repository(input.campaignId).pointRef(`refs/heads/trials/${input.index}`, sha);
+  return { ok: true };
 }

@@ -1,7 +1,7 @@
 // `lineage status` output from a status query result.
 import assert from 'node:assert/strict';
 import { formatStatus } from '../../src/cli/statusView.js';
-import { whatItWaitsFor } from '../../src/cli/stageWaits.js';
+import { stageWaits, whatItWaitsFor, type PendingStage, type TrialState } from '../../src/cli/stageWaits.js';
 import type { CampaignStatus } from '../../src/types.js';
 
 const NOW = Date.parse('2026-01-01T12:00:00Z');
@@ -84,5 +84,19 @@ describe('what a failing stage waits for', () => {
     assert.equal(whatItWaitsFor('git update-ref failed: cannot lock ref', false, mongo), 'git');
     assert.equal(whatItWaitsFor('activity Heartbeat timeout', true, mongo), 'a worker');
     assert.equal(whatItWaitsFor('connect ECONNREFUSED 127.0.0.1:7000', false, mongo), 'a retry', 'another port is not MongoDB');
+  });
+
+  it("reads each in-flight trial's stage from the trial, and shows a train no slot has taken as ready", async () => {
+    const s = structuredClone(status);
+    s.inFlight = [12, 13, 14, 15].map((index) => ({ index, specialist: 'opt', trialId: `t${index}`, stage: 'starting', since: '2026-01-01T11:00:00Z' }));
+    const train = (extra: Partial<PendingStage>): PendingStage => ({ activity: 'train', attempt: 1, message: null, isTimeout: false, heartbeat: null, lastAttemptAt: null, scheduledAt: null, ...extra });
+    const trials: Record<string, TrialState> = {
+      t12: { stage: { name: 'train', since: '2026-01-01T11:59:00Z' }, pending: train({ queued: true }) },
+      t13: { stage: { name: 'train', since: '2026-01-01T11:59:10Z' }, pending: train({ heartbeat: { failingSince: null, detail: 'waiting for a free slot' } }) },
+      t14: { stage: { name: 'train', since: '2026-01-01T11:59:20Z' }, pending: train({ heartbeat: { failingSince: null, detail: 'step 40' } }) },
+      t15: { stage: { name: 'propose', since: '2026-01-01T11:59:30Z' }, pending: null },
+    };
+    await stageWaits(s, async (id) => trials[id]!);
+    assert.deepEqual(s.inFlight.map((t) => [t.index, t.stage, t.since.slice(11, 19)]), [[12, 'ready', '11:59:00'], [13, 'ready', '11:59:10'], [14, 'train', '11:59:20'], [15, 'propose', '11:59:30']]);
   });
 });
