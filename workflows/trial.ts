@@ -79,7 +79,14 @@ export function slotSeconds(stages: StageTiming[]): number {
   return stages.filter((s) => s.stage === 'train' || s.stage === 'evaluate').reduce((a, s) => a + s.seconds, 0);
 }
 
-const addUsage = (a: Usage, b: Usage): Usage => ({ inputTokens: a.inputTokens + b.inputTokens, outputTokens: a.outputTokens + b.outputTokens, dollars: a.dollars + b.dollars });
+/** Usage summed over a trial's proposals (a trial proposed again after a conflicting rebase pays for both). */
+function addUsage(a: Usage, b: Usage): Usage {
+  const sum: Usage = { ...a };
+  for (const k of ['inputTokens', 'outputTokens', 'cacheWriteTokens', 'cacheReadTokens', 'calls', 'dollars'] as const) {
+    if (a[k] !== undefined || b[k] !== undefined) sum[k] = (a[k] ?? 0) + (b[k] ?? 0);
+  }
+  return sum;
+}
 
 export async function trial(input: TrialInput): Promise<TrialOutcome> {
   const { workflowId, parent } = workflowInfo();
