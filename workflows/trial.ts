@@ -239,11 +239,11 @@ export async function trial(input: TrialInput): Promise<TrialOutcome> {
         }
       };
       /** One train and its evaluation on the slot that holds the outputs; a lost slot trains again, within the outage limit. */
-      const trainAndEvaluate = async (seed: number, first: boolean): Promise<Verdict | null> => {
+      const trainAndEvaluate = async (seed: number): Promise<Verdict | null> => {
         const firstTrainAt = Date.now();
         for (;;) {
           let train: TrainResult;
-          if (first && runs.length === 0) {
+          if (runs.length === 0) {
             const d = await dispatch(seed);
             if ('label' in d) return d;
             train = d;
@@ -259,14 +259,14 @@ export async function trial(input: TrialInput): Promise<TrialOutcome> {
         }
       };
       for (let repeat = 0; repeat < (input.limits.repeats ?? 1); repeat++) {
-        const failed = await trainAndEvaluate(input.seed, repeat === 0);
+        const failed = await trainAndEvaluate(input.seed);
         if (failed) return failed;
       }
       const first = await timed('judge', () => control.judge(on(parentSha), runs));
       const confirm = input.limits.confirm ?? 0;
       // A keep on one seed may be luck: it must hold, as the median over fresh seeds too, before it becomes the best.
       if (!first.keep || confirm === 0 || !patched('confirm-keep')) return first;
-      for (let k = 1; k <= confirm; k++) await trainAndEvaluate(input.seed + k, false);
+      for (let k = 1; k <= confirm; k++) await trainAndEvaluate(input.seed + k);
       return await timed('confirm', () => control.judge(on(parentSha), runs));
     } catch (err) {
       if (err instanceof ActivityFailure || err instanceof ApplicationFailure) return fail('infra_error', describe(err));

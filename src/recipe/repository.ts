@@ -103,7 +103,11 @@ export class RecipeRepository {
    */
   async threeWay(base: string, onto: string, sha: string): Promise<{ changed: Map<string, string> } | { conflicts: string[] }> {
     const names = (await this.git(['diff', '--name-only', '--no-renames', base, sha])).split('\n').filter(Boolean);
-    const read = async (commit: string, file: string) => ((await this.listFiles(commit)).includes(file) ? this.readFile(commit, file) : null);
+    const listed = new Map<string, Promise<Set<string>>>();
+    const read = async (commit: string, file: string) => {
+      if (!listed.has(commit)) listed.set(commit, this.listFiles(commit).then((fs) => new Set(fs)));
+      return (await listed.get(commit)!).has(file) ? this.readFile(commit, file) : null;
+    };
     const changed = new Map<string, string>();
     const conflicts: string[] = [];
     const work = await mkdtemp(path.join(os.tmpdir(), 'lineage-merge-'));
