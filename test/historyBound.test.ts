@@ -3,6 +3,7 @@
 // activities that answer at once, so hundreds of trials cost seconds instead of hours. The
 // proposer's stand-in also charges dollars, which a real offline campaign never does.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -11,7 +12,7 @@ import { installRuntime, workflowBundle } from '../src/workerHost.js';
 import { repoRoot } from '../src/task/spec.js';
 import { CONTROL_QUEUE, GPU_QUEUE, trialId } from '../src/ids.js';
 import { SA } from '../src/searchAttributes.js';
-import { fetchRuns, replayRuns } from '../src/replay.js';
+import { fetchRuns, replayRuns, runToJson } from '../src/replay.js';
 import { liveStatus } from '../src/cli/status.js';
 import type { CampaignInput, CampaignResult, CampaignStatus } from '../src/types.js';
 import { DOLLARS_PER_PROPOSAL, keeps, standInControl as control, standInSlot as slot, holdTraining } from './support/standInActivities.js';
@@ -84,6 +85,23 @@ describe('long campaigns', function () {
     }
     const replayed = await replayRuns(finishedRuns);
     assert.deepEqual(replayed.map((r) => r.error ?? 'ok'), ['ok', 'ok', 'ok', 'ok']);
+  });
+
+  it('starts the children for all its free places in one workflow task', async () => {
+    const handle = await start({ campaignId: 'batched', budget: { trials: 6 }, parallelism: 6 });
+    await handle.result();
+    // LINEAGE_SAVE_HISTORIES=test/fixtures/histories saves it as a replay fixture (campaign-parallel.json).
+    const save = process.env.LINEAGE_SAVE_HISTORIES;
+    if (save) writeFileSync(path.join(save, 'campaign-parallel.json'), runToJson((await fetchRuns(env.client, 'batched'))[0]!));
+    const { EventType } = proto.temporal.api.enums.v1;
+    // Children initiated by each completed workflow task, in history order (the baseline's first).
+    const batches: number[] = [];
+    for (const e of (await handle.fetchHistory()).events!) {
+      if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) batches.push(0);
+      else if (e.eventType === EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED) batches[batches.length - 1]!++;
+    }
+    // One task for the baseline, one for the six trials after it: one round trip, not six.
+    assert.deepEqual(batches.filter((n) => n > 0), [1, 6]);
   });
 
   it('a pause that arrives while a run drains is carried into the next run', async () => {

@@ -10,6 +10,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -236,12 +237,13 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     } else c.trialsSinceKeep++;
   };
 
-  const launch = async (index: number, specialist: string, parentSha: string) => {
+  /** Starts a trial's child workflow; the promise resolves once the server has started it. */
+  const launch = (index: number, specialist: string, parentSha: string): Promise<unknown> => {
     const id = trialId(input.campaignId, index);
     c.nextIndex = Math.max(c.nextIndex, index + 1);
     if (index > 0) c.spent.trials++;
     inFlight.push({ index, specialist, trialId: id, stage: 'starting', since: nowIso() });
-    const handle = await startChild(trial, {
+    const started = startChild(trial, {
       workflowId: id,
       args: [trialInput(index, specialist, parentSha)],
       taskQueue: workflowInfo().taskQueue,
@@ -253,9 +255,13 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
         { key: SA.trialIndex, value: index },
       ],
     });
-    void handle.result().then(settle, (err) =>
-      settle({ trialId: id, index, specialist, label: 'infra_error', score: null, keep: false, sha: null, hypothesis: String(err), gpuSeconds: 0, dollars: 0 }),
-    );
+    // A child that fails to start settles like one that failed: infra_error, run again up to MAX_RERUNS.
+    void started
+      .then((handle) => handle.result())
+      .then(settle, (err) =>
+        settle({ trialId: id, index, specialist, label: 'infra_error', score: null, keep: false, sha: null, hypothesis: String(err), gpuSeconds: 0, dollars: 0 }),
+      );
+    return started;
   };
 
   const finish = (note: string): CampaignResult => {
@@ -280,6 +286,10 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   const rule = () => (stopping ? 'stopped by signal' : stopReason(rules()));
   const runFull = () => launchedThisRun >= trialsPerRun || workflowInfo().continueAsNewSuggested;
   const slotFree = () => !paused && inFlight.length < parallelism;
+  // Every free place is filled in one workflow task: the children's starts go to the server as one
+  // batch of commands instead of one task (and one round trip) per child. Older histories awaited
+  // each start before the next.
+  const batchStarts = patched('batch-child-starts');
   for (;;) {
     stoppedBy = rule();
     if (stoppedBy || runFull()) {
@@ -291,16 +301,18 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     if (slotFree()) {
       const again = rerun.shift();
       if (again) {
-        await launch(again.index, again.specialist, c.best!.sha);
+        const started = launch(again.index, again.specialist, c.best!.sha);
         launchedThisRun++;
+        if (!batchStarts) await started;
         continue;
       }
       const specialist =
         choice === 'bandit'
           ? chooseByBandit(setup.specialists, c.bandit, inFlight.map((t) => t.specialist))
           : roundRobin(setup.specialists, c.nextIndex - 1);
-      await launch(c.nextIndex, specialist, c.best!.sha);
+      const started = launch(c.nextIndex, specialist, c.best!.sha);
       launchedThisRun++;
+      if (!batchStarts) await started;
       continue;
     }
     // Idle (paused, or every slot busy): wake for a finished trial, a signal or update, or a time rule.
