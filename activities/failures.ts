@@ -1,5 +1,7 @@
-// Errors that retrying cannot fix (a bad spec, a tampered evaluator, train outputs gone from the slot) fail at once with their message.
+// Errors that retrying cannot fix (a bad spec, a tampered evaluator, train outputs gone from the
+// slot, a document the database refuses) fail at once with their message.
 import { ApplicationFailure } from '@temporalio/common';
+import { isRefusedWrite } from '../src/store/db.js';
 import { TaskSpecError } from '../src/task/spec.js';
 import { EvaluatorMismatchError, SlotOutputsLostError } from '../src/stages/trainAndEvaluate.js';
 import { CampaignInputError } from '../src/stages/setup.js';
@@ -11,6 +13,7 @@ export async function nonRetryable<T>(fn: () => Promise<T>): Promise<T> {
     if (err instanceof TaskSpecError || err instanceof EvaluatorMismatchError || err instanceof SlotOutputsLostError || err instanceof CampaignInputError) {
       throw ApplicationFailure.nonRetryable(err.message, err.name);
     }
+    if (isRefusedWrite(err)) throw ApplicationFailure.nonRetryable(`MongoDB refused the document: ${err.message}`, 'RefusedWrite');
     throw err;
   }
 }

@@ -1,6 +1,7 @@
 // Heartbeats carry what a stage is doing and since when it has been failing, so `lineage status`
 // and the Temporal UI show a retried stage as one stage on its Nth attempt, waiting for something.
 import { Context } from '@temporalio/activity';
+import { nonRetryable } from './failures.js';
 
 export interface StageBeat {
   /** ISO time the stage's first failed attempt ended; null while no attempt has failed. */
@@ -38,7 +39,7 @@ async function heartbeating<T>(name: string, fn: () => Promise<T>): Promise<T> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Activities = Record<string, (...args: any[]) => Promise<unknown>>;
 
-/** The same activities, each heartbeating while it runs. */
+/** The same activities, each heartbeating while it runs, failing at once on an error no retry can fix. */
 export function withHeartbeats<T extends Activities>(activities: T): T {
-  return Object.fromEntries(Object.entries(activities).map(([name, fn]) => [name, (...args: unknown[]) => heartbeating(name, () => fn(...args))])) as T;
+  return Object.fromEntries(Object.entries(activities).map(([name, fn]) => [name, (...args: unknown[]) => heartbeating(name, () => nonRetryable(() => fn(...args)))])) as T;
 }

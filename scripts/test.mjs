@@ -49,12 +49,16 @@ process.env.LINEAGE_TEST_UI_URL = services.uiUrl ?? '';
 process.env.TEMPORAL_UI_URL = services.uiUrl ?? '';
 process.env.LINEAGE_HOME = path.join(root, '.lineage', 'test-home');
 process.env.LINEAGE_DB = `lineage_test_${Date.now().toString(36)}`;
-// A run killed mid-trial leaves its checkouts' tmpfs mounted (src/runner/checkoutDisk.ts): unmount them first.
+// A worker killed mid-trial (a run killed, or the worker-kill tests) leaves its checkouts' tmpfs
+// mounted (src/runner/checkoutDisk.ts): unmounted before the tests and again after them.
 const home = process.env.LINEAGE_HOME;
-for (const line of readFileSync('/proc/self/mounts', 'utf8').split('\n')) {
-  const dir = line.split(' ')[1];
-  if (dir?.startsWith(`${home}/`)) execFileSync('umount', ['--lazy', dir]);
-}
+const unmountCheckouts = () => {
+  for (const line of readFileSync('/proc/self/mounts', 'utf8').split('\n')) {
+    const dir = line.split(' ')[1];
+    if (dir?.startsWith(`${home}/`)) execFileSync('umount', ['--lazy', dir]);
+  }
+};
+unmountCheckouts();
 rmSync(home, { recursive: true, force: true });
 console.log(`services: Temporal ${services.temporalAddress}${external ? ' (external)' : ''}, MongoDB ${services.mongoUri}`);
 
@@ -73,6 +77,7 @@ const stats = await new Promise((resolve) => {
   const runner = mocha.run(() => resolve(runner.stats));
 });
 await services.stop();
+unmountCheckouts();
 const skipped = stats.pending ? `, ${stats.pending} skipped` : '';
 console.log(`${stats.passes} passed, ${stats.failures} failed${skipped}`);
 process.exit(stats.failures > 0 || stats.passes === 0 ? 1 : 0);

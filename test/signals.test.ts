@@ -20,6 +20,8 @@ describe('campaign signals', function () {
     assert.match(await bad({ parallelism: undefined, slots: 2, lookahead: 9 }), /invalid campaign input: lookahead: a whole number from 0 to 4/);
     assert.match(await bad({ task: 'no-such-task' }), /no task spec at .*no-such-task\/task\.yaml/);
     assert.match(await bad({ specialists: ['wizard'] }), /specialists wizard are not in task toy's roster/);
+    // FerretDB stores no nested arrays: refused at once, not retried until the outage limit.
+    assert.match(await bad({ proposer: { kind: 'replay', proposals: [[{ specialist: 'opt', hypothesis: 'h', edits: [] }]] } }), /the campaign input cannot be stored in MongoDB: .*nested arrays are not supported/);
   });
 
   it('pause stops new trials while in-flight ones finish; resume continues; stop ends it', async () => {

@@ -8,6 +8,7 @@ import { rosterNames } from '../roster.js';
 import { checkClaudeConfig } from '../proposers/claude/settings.js';
 import { assertTaskReady } from '../services/hostSetup.js';
 import { optunaProblem } from '../proposers/optuna.js';
+import { isRefusedWrite } from '../store/db.js';
 
 /** The campaign input does not fit its task: retrying cannot help. */
 export class CampaignInputError extends Error {
@@ -58,7 +59,9 @@ export async function setupCampaign(rt: Runtime, input: CampaignInput, startedAt
       },
     },
     { upsert: true },
-  );
+  ).catch((err: unknown) => {
+    throw isRefusedWrite(err) ? new CampaignInputError(`the campaign input cannot be stored in MongoDB: ${err.message}`) : err;
+  });
   return {
     baselineSha,
     evaluatorHash,

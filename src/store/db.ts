@@ -1,9 +1,17 @@
 // MongoDB holds campaigns, trials and recipe snapshots. Only plain CRUD and indexes are used
 // (no transactions, change streams or $lookup), so FerretDB and MongoDB both serve it.
-import { MongoClient, type Collection, type Db } from 'mongodb';
+import { MongoClient, MongoServerError, type Collection, type Db } from 'mongodb';
 import type { CampaignInput, Label, Proposal, TrialRecord, Usage } from '../types.js';
 import { mongoDbName, mongoUri } from '../config.js';
 import type { LineageSummaryDoc } from '../lineage/summary.js';
+
+/** Server codes for a write refused for its content (BadValue: FerretDB's nested arrays, a `$` key; too large; failed validation). */
+const REFUSED_WRITE_CODES = new Set([2, 52, 121, 10334]);
+
+/** The database refused the document itself, as opposed to being unreachable: the same write fails every time. */
+export function isRefusedWrite(err: unknown): err is MongoServerError {
+  return err instanceof MongoServerError && typeof err.code === 'number' && REFUSED_WRITE_CODES.has(err.code) && !err.hasErrorLabel('RetryableWriteError');
+}
 
 export interface CampaignDoc {
   _id: string;
