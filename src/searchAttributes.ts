@@ -10,6 +10,3 @@ export const SA = {
   score: defineSearchAttributeKey('LineageScore', SearchAttributeType.DOUBLE),
   trialIndex: defineSearchAttributeKey('LineageTrialIndex', SearchAttributeType.INT),
 };
-
-/** name=TYPE pairs in the form `temporal server start-dev --search-attribute` takes. */
-export const SEARCH_ATTRIBUTE_FLAGS = Object.values(SA).map((k) => `${k.name}=${k.type === SearchAttributeType.DOUBLE ? 'Double' : k.type === SearchAttributeType.INT ? 'Int' : 'Keyword'}`);

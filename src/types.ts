@@ -210,7 +210,6 @@ export interface CampaignSetup {
   evaluatorHash: string;
   specialists: string[];
   direction: 'minimize' | 'maximize';
-  metricName: string;
   limits: StageLimits;
 }
 

@@ -185,20 +185,5 @@ export async function propose(input: TrialInput, ctx: ProposeContext): Promise<P
   }
   // Noted before the trial trains: siblings see it in flight, and its dollars count at once.
   await noteProposal(ctx.store.lineage, input.campaignId, input.index, proposal, usage.dollars, chosen.refused);
-  await ctx.store.proposals.updateOne(
-    { _id: trialId(input.campaignId, input.index) },
-    {
-      $set: {
-        campaignId: input.campaignId,
-        index: input.index,
-        proposal: proposal ?? { specialist: input.specialist, hypothesis: '', edits: [] },
-        usage,
-        createdAt: new Date().toISOString(),
-        done: !proposal,
-        ...(error ? { error } : {}),
-      },
-    },
-    { upsert: true },
-  );
   return proposal ? { ok: true, proposal, usage } : { ok: false, usage, error: error! };
 }

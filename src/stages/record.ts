@@ -7,7 +7,6 @@ import { dropInFlight, noteOutcome } from '../lineage/summary.js';
 export async function recordTrial(rt: Runtime, record: TrialRecord): Promise<BestRef | null> {
   const { store } = rt;
   await store.trials.replaceOne({ _id: record.trialId }, { ...record, recordedAt: new Date().toISOString() }, { upsert: true });
-  await store.proposals.updateOne({ _id: record.trialId }, { $set: { done: true } });
   // An infra_error is no research outcome: proposers do not learn from it, and the campaign runs
   // the index again, whose outcome is the one the lineage keeps.
   if (record.label === 'infra_error') {

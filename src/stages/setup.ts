@@ -67,7 +67,6 @@ export async function setupCampaign(rt: Runtime, input: CampaignInput, startedAt
     evaluatorHash,
     specialists: input.specialists?.length ? input.specialists : roster,
     direction: metric.direction,
-    metricName: metric.name,
     limits: {
       trainS: task.spec.train.seeds * (task.spec.train.budget_s + task.spec.train.grace_s), // one budgeted run per seed
       evalS: task.spec.evaluate.budget_s + task.spec.evaluate.grace_s,

@@ -1,7 +1,7 @@
 // MongoDB holds campaigns, trials and recipe snapshots. Only plain CRUD and indexes are used
 // (no transactions, change streams or $lookup), so FerretDB and MongoDB both serve it.
 import { MongoClient, MongoServerError, type Collection, type Db } from 'mongodb';
-import type { CampaignInput, Label, Proposal, TrialRecord, Usage } from '../types.js';
+import type { CampaignInput, Label, TrialRecord } from '../types.js';
 import { mongoDbName, mongoUri } from '../config.js';
 import type { LineageSummaryDoc } from '../lineage/summary.js';
 
@@ -44,19 +44,6 @@ export interface SnapshotDoc {
   files: { path: string; content: string }[];
 }
 
-/** Every proposal when it is made, before its trial ends: siblings in flight see each other. */
-export interface ProposalDoc {
-  _id: string;
-  campaignId: string;
-  index: number;
-  proposal: Proposal;
-  usage: Usage;
-  createdAt: string;
-  done: boolean;
-  /** Why no proposal was made (an invalid reply, the dollar cap). */
-  error?: string;
-}
-
 /**
  * A recipe tree claimed by one trial of a campaign: _id is `<campaign id>/<tree hash>`, so the
  * unique _id makes the claim atomic (FerretDB v1 has no transactions) and two trials in flight
@@ -73,7 +60,6 @@ export class Store {
   readonly campaigns: Collection<CampaignDoc>;
   readonly trials: Collection<TrialDoc>;
   readonly snapshots: Collection<SnapshotDoc>;
-  readonly proposals: Collection<ProposalDoc>;
   /** Bounded lineage summaries by _id: what proposals read instead of scanning trials. */
   readonly lineage: Collection<LineageSummaryDoc>;
   readonly treeClaims: Collection<TreeClaimDoc>;
@@ -85,7 +71,6 @@ export class Store {
     this.campaigns = db.collection<CampaignDoc>('campaigns');
     this.trials = db.collection<TrialDoc>('trials');
     this.snapshots = db.collection<SnapshotDoc>('snapshots');
-    this.proposals = db.collection<ProposalDoc>('proposals');
     this.lineage = db.collection<LineageSummaryDoc>('lineage');
     this.treeClaims = db.collection<TreeClaimDoc>('tree_claims');
   }
@@ -114,14 +99,9 @@ export class Store {
     }
   }
 
-  /** The indexes behind the lineage queries: a campaign's trials by index, by specialist, by label, by score. */
+  /** The indexes the queries use: a campaign's trials by index (reports, exports, watch), its tree claims by trial (a claim moves). */
   async ensureIndexes(): Promise<void> {
     await this.trials.createIndex({ campaignId: 1, index: 1 });
-    await this.trials.createIndex({ campaignId: 1, specialist: 1, index: -1 });
-    await this.trials.createIndex({ campaignId: 1, label: 1 });
-    await this.trials.createIndex({ campaignId: 1, keep: 1, score: 1 });
-    await this.snapshots.createIndex({ campaignId: 1 });
-    await this.proposals.createIndex({ campaignId: 1, done: 1 });
     await this.treeClaims.createIndex({ campaignId: 1, index: 1 });
   }
 

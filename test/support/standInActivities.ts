@@ -12,7 +12,7 @@ export const keeps = (index: number) => index % 5 === 0;
 
 export const standInControl: Pick<ControlActivities, 'setupCampaign' | 'propose' | 'apply' | 'preflight' | 'judge' | 'record'> = {
   async setupCampaign() {
-    return { baselineSha: 'b'.repeat(40), evaluatorHash: 'e', specialists: ['opt', 'arch'], direction: 'minimize', metricName: 'loss', limits: { trainS: 5, evalS: 5, repeats: 1 } };
+    return { baselineSha: 'b'.repeat(40), evaluatorHash: 'e', specialists: ['opt', 'arch'], direction: 'minimize', limits: { trainS: 5, evalS: 5, repeats: 1 } };
   },
   async propose(input: TrialInput) {
     return { ok: true, proposal: { specialist: input.specialist, hypothesis: `idea ${input.index}`, edits: [] }, usage: { inputTokens: 1, outputTokens: 1, dollars: DOLLARS_PER_PROPOSAL } };
