@@ -2,6 +2,7 @@
 // With repeats, every run must be legal; the score is the median, and a keep needs a margin
 // beyond the noise measured on the baseline's repeats.
 import type { EvaluateResult, Label, TrainResult, Verdict } from './types.js';
+import { gainOver, type Direction } from './metric.js';
 
 export interface KeepRule {
   minDelta: number;
@@ -10,7 +11,7 @@ export interface KeepRule {
 
 export interface JudgeInput {
   runs: { train: TrainResult; evaluate: EvaluateResult }[];
-  direction: 'minimize' | 'maximize';
+  direction: Direction;
   rule: KeepRule;
   /** The campaign's best score when judged; null for the baseline trial. */
   best: number | null;
@@ -85,7 +86,7 @@ export function judge(j: JudgeInput): Verdict {
   const rule = `${of}${j.direction} by more than ${margin.toPrecision(4)} (min_delta ${j.rule.minDelta}${j.rule.noiseSigmas ? `, ${j.rule.noiseSigmas}σ of baseline spread ${(j.baselineSpread ?? 0).toPrecision(3)}` : ''})`;
   const common = { score, rule, bestBefore: best, repeats: scores.length, spread, runScores: scores };
   if (best === null) return { ...common, label: 'keep', keep: true, reason: 'baseline' };
-  const gain = j.direction === 'minimize' ? best - score : score - best;
+  const gain = gainOver(j.direction, score, best);
   const keep = gain > margin;
   const reason = `${keep ? 'improves' : 'does not improve'} on best ${best} by ${gain.toPrecision(4)} (needs > ${margin.toPrecision(4)})`;
   return { ...common, label: keep ? 'keep' : 'discard', keep, reason };

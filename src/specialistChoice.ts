@@ -3,6 +3,7 @@
 // up loses them, while the exploration bonus keeps every specialist tried now and then.
 // Pure and deterministic: the campaign workflow calls it and carries the window.
 import type { SpecialistReward } from './types.js';
+import { gainOver, type Direction } from './metric.js';
 
 /** Finished trials the bandit remembers (across all specialists). */
 export const BANDIT_WINDOW = 30;
@@ -17,10 +18,10 @@ export function roundRobin(specialists: string[], position: number): string {
  * A trial's reward in [0, 1]: 0 unless kept; a keep earns 0.5 plus up to 0.5 for how much it
  * improved on the best before it (relative), so big keeps count more than marginal ones.
  */
-export function trialReward(keep: boolean, score: number | null, bestBefore: number | null, direction: 'minimize' | 'maximize'): number {
+export function trialReward(keep: boolean, score: number | null, bestBefore: number | null, direction: Direction): number {
   if (!keep || score === null) return 0;
   if (bestBefore === null || bestBefore === 0) return 1;
-  const gain = (direction === 'minimize' ? bestBefore - score : score - bestBefore) / Math.abs(bestBefore);
+  const gain = gainOver(direction, score, bestBefore) / Math.abs(bestBefore);
   return 0.5 + 0.5 * Math.min(1, Math.max(0, gain / FULL_REWARD_GAIN));
 }
 

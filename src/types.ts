@@ -1,5 +1,6 @@
 // Shapes that cross workflow/activity boundaries. Type-only: safe to import from workflow code.
 import type { SandboxReport } from './runner/sandbox.js';
+import type { Direction } from './metric.js';
 
 export const LABELS = [
   'keep',
@@ -209,7 +210,7 @@ export interface CampaignSetup {
   baselineSha: string;
   evaluatorHash: string;
   specialists: string[];
-  direction: 'minimize' | 'maximize';
+  direction: Direction;
   limits: StageLimits;
 }
 

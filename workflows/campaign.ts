@@ -25,6 +25,7 @@ import { proposerConfigError } from '../src/proposers/proposerConfig.js';
 import { chooseByBandit, remember, roundRobin, trialReward } from '../src/specialistChoice.js';
 import { pauseSignal, resumeSignal, setBudgetUpdate, setParallelismUpdate, statusQuery, stopSignal } from './api.js';
 import { DEFAULT_OUTAGE_LIMIT_S, trial } from './trial.js';
+import { isBetter } from '../src/metric.js';
 
 /** Trials per workflow run before continue-as-new (sooner when the server suggests it). */
 export const DEFAULT_TRIALS_PER_RUN = 200;
@@ -208,7 +209,6 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     rebase: input.rebase ?? true,
   });
 
-  const better = (a: number, b: number) => (setup.direction === 'minimize' ? a < b : a > b);
   const settle = (o: TrialOutcome) => {
     const i = inFlight.findIndex((t) => t.index === o.index);
     if (i >= 0) inFlight.splice(i, 1);
@@ -227,7 +227,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     c.counts[o.label] = (c.counts[o.label] ?? 0) + 1;
     outcomes.push(o);
     const bestBefore = c.best?.score ?? null;
-    if (o.keep && o.score !== null && o.sha && (!c.best || better(o.score, c.best.score))) c.best = { index: o.index, score: o.score, sha: o.sha };
+    if (o.keep && o.score !== null && o.sha && (!c.best || isBetter(setup.direction, o.score, c.best.score))) c.best = { index: o.index, score: o.score, sha: o.sha };
     if (o.index === 0) c.baseline = o.score;
     else c.bandit = remember(c.bandit, { specialist: o.specialist, reward: trialReward(o.keep, o.score, bestBefore, setup.direction) });
     // The baseline counts as a keep for the plateau rule: its clock starts there.

@@ -1,5 +1,6 @@
 // The terminal view of a campaign: one row per finished trial, read from MongoDB.
 import type { Store, TrialDoc } from '../store/db.js';
+import { isBetter, type Direction } from '../metric.js';
 
 function fmt(x: number | null | undefined): string {
   return x === null || x === undefined ? '—' : Number(x.toPrecision(5)).toString();
@@ -29,7 +30,7 @@ export class TrialFeed {
   private seen = new Set<string>();
   private best: number | null = null;
 
-  private direction: 'minimize' | 'maximize' | null = null;
+  private direction: Direction | null = null;
 
   constructor(
     private readonly store: Store,
@@ -46,7 +47,7 @@ export class TrialFeed {
     for (const t of docs) {
       if (this.seen.has(t._id)) continue;
       this.seen.add(t._id);
-      if (t.keep && t.score !== null && (this.best === null || (this.direction === 'minimize' ? t.score < this.best : t.score > this.best))) this.best = t.score;
+      if (t.keep && t.score !== null && (this.best === null || isBetter(this.direction!, t.score, this.best))) this.best = t.score;
       this.print(trialRow(t, this.best));
       n++;
     }

@@ -8,12 +8,12 @@ import path from 'node:path';
 import { LABELS, type Label, type Proposal, type StageTiming } from '../types.js';
 import { trialId } from '../ids.js';
 import type { CampaignDoc, Store, TrialDoc } from '../store/db.js';
-import { better } from '../report/trajectory.js';
 import { EXP_ID, expId } from './blackboard.js';
 import { parseTsv, TsvError, type TsvRecord } from './tsv.js';
 import { labelOf, RELEASE_STATUSES } from './statusMap.js';
 import { joinedColumns, leakedMarkup, proposedDelta } from './rowRecovery.js';
 import { checkTree } from './treeCheck.js';
+import { bestKept, type Direction } from '../metric.js';
 
 export interface ImportOptions {
   file: string;
@@ -21,7 +21,7 @@ export interface ImportOptions {
   task: string;
   /** The score column; by default the column after `status`, where the paper puts it. */
   metric?: string;
-  direction: 'minimize' | 'maximize';
+  direction: Direction;
   /** Refuse the file at its first row that would need repair or skipping. */
   strict?: boolean;
   /** The same run's tree.tsv: its parents and statuses are checked against results.tsv's. */
@@ -210,8 +210,7 @@ export async function readResults(o: ImportOptions): Promise<{ campaign: Campaig
     notes.push(...checkTree(await readFile(o.tree, 'utf8'), path.basename(o.tree), trials, parents, metric, Boolean(o.strict)));
   }
 
-  let best: TrialDoc | undefined;
-  for (const t of trials) if (t.keep && t.score !== null && (!best || better(o.direction, t.score, best.score!))) best = t;
+  const best = bestKept(o.direction, trials);
   const root = trials[0]!;
   const campaign: CampaignDoc = {
     _id: o.campaignId,

@@ -13,6 +13,7 @@ import type { Label, OptunaProposerConfig, OptunaSampler, Proposal } from '../ty
 import { loadSnapshot } from '../recipe/snapshot.js';
 import { readSummary } from '../lineage/summary.js';
 import { formatKnobValue, knobEdit, knobValues, readKnob } from './knobLines.js';
+import type { Direction } from '../metric.js';
 
 export type KnobValue = number | boolean;
 export type Params = Record<string, KnobValue>;
@@ -28,7 +29,7 @@ export interface OptunaTrial {
 export interface OptunaRequest {
   sampler: OptunaSampler;
   seed: number;
-  direction: 'minimize' | 'maximize';
+  direction: Direction;
   knobs: Knob[];
   /** Finished trials in index order, the baseline first. */
   trials: OptunaTrial[];
@@ -124,7 +125,7 @@ export interface OptunaAsk {
   store: Store;
   campaignId: string;
   config: OptunaProposerConfig;
-  direction: 'minimize' | 'maximize';
+  direction: Direction;
   /** The specialist's own knobs: the only ones it moves. */
   knobs: Knob[];
   parentFiles: Map<string, string>;

@@ -7,6 +7,7 @@ import { LABELS } from '../types.js';
 import type { TrialDoc } from '../store/db.js';
 import type { CampaignDoc } from '../store/db.js';
 import { bestSoFar, gpuSeconds, thinTree, TREE_FULL_LIMIT } from './trajectory.js';
+import { betterWord } from '../metric.js';
 
 const PALETTE = ['#4c78a8', '#f58518', '#54a24b', '#e45756', '#72b7b2', '#b279a2', '#ff9da6', '#9d755d', '#eeca3b', '#bab0ac'];
 // Thirteen filled markers, one per label (vega's own eight plus star, hexagon, X and two bars).
@@ -98,7 +99,7 @@ export function scoreChart(campaign: CampaignDoc, trials: TrialDoc[], e: Encodin
       {
         width,
         height: 320,
-        title: `${campaign.metric.name} by trial (${campaign.metric.direction === 'minimize' ? 'lower' : 'higher'} is better)${y ? `; ${y.outside} outlying scores drawn at the axis edge` : ''}`,
+        title: `${campaign.metric.name} by trial (${betterWord(campaign.metric.direction)} is better)${y ? `; ${y.outside} outlying scores drawn at the axis edge` : ''}`,
         layer: [
           {
             transform: [{ filter: 'datum.score !== null' }],

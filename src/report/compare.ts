@@ -9,6 +9,7 @@ import { vegaLiteSvg, whileLoadingVega } from './charts.js';
 import { escapeHtml } from './html.js';
 import { compareRows, summarize, type CampaignSummary } from './compareSummary.js';
 import { bestSoFar, gpuSeconds, HEAVY_FIELDS, loadTrajectories, type Trajectory } from './trajectory.js';
+import { betterWord } from '../metric.js';
 
 /**
  * Best-so-far steps of one campaign: only the trials where it moved, plus the last, so 900 trials
@@ -34,7 +35,7 @@ export async function compareChart(ts: Trajectory[]): Promise<string> {
   const same = new Set(ts.map((t) => `${t.campaign.metric.name}/${t.campaign.metric.direction}`)).size === 1;
   const metric = ts[0]!.campaign.metric;
   // Campaigns of one metric share its axis; otherwise each is drawn as its change against its own baseline.
-  const y = same ? `best ${metric.name} so far (${metric.direction === 'minimize' ? 'lower' : 'higher'} is better)` : 'best so far: change vs own baseline (%)';
+  const y = same ? `best ${metric.name} so far (${betterWord(metric.direction)} is better)` : 'best so far: change vs own baseline (%)';
   const rows = ts.flatMap((t) => steps(t, !same));
   const color = { field: 'campaign', type: 'nominal' as const, title: 'campaign', sort: ts.map((t) => t.campaign._id), legend: { labelLimit: 400 } };
   const panel = (field: 'trial' | 'gpuHours', title: string) => ({

@@ -3,7 +3,8 @@
 // the same as a plain-text table for the terminal (one column per campaign, like the paper's).
 import { LABELS, type Label } from '../types.js';
 import { expId } from '../export/blackboard.js';
-import { better, gpuSeconds, totals, type Trajectory } from './trajectory.js';
+import { gpuSeconds, totals, type Trajectory } from './trajectory.js';
+import { bestKept, betterWord, type Direction } from '../metric.js';
 
 export interface CampaignSummary {
   id: string;
@@ -11,7 +12,7 @@ export interface CampaignSummary {
   /** How the campaign ran: proposer, lineage on/off, roster; or where it was imported from. */
   arm: string;
   metric: string;
-  direction: 'minimize' | 'maximize';
+  direction: Direction;
   /** Trials after the baseline (trial 0). */
   trials: number;
   baseline: number | null;
@@ -41,8 +42,8 @@ export function summarize(t: Trajectory): CampaignSummary {
   const direction = campaign.metric.direction;
   const [root, ...rest] = trials;
   const baseline = campaign.baseline?.score ?? root?.score ?? null;
-  let best: CampaignSummary['best'] = null;
-  for (const x of trials) if (x.keep && x.score !== null && (!best || better(direction, x.score, best.score))) best = { score: x.score, index: x.index };
+  const top = bestKept(direction, trials);
+  const best: CampaignSummary['best'] = top ? { score: top.score!, index: top.index } : null;
   const firstKeep = rest.findIndex((x) => x.keep);
   const labels: CampaignSummary['labels'] = {};
   for (const x of rest) labels[x.label] = (labels[x.label] ?? 0) + 1;
@@ -78,7 +79,7 @@ export function compareRows(s: CampaignSummary[]): string[][] {
   return [
     ['task', ...metric((x) => x.task)],
     ['arm', ...metric((x) => x.arm)],
-    ['metric', ...metric((x) => `${x.metric} (${x.direction === 'minimize' ? 'lower' : 'higher'} is better)`)],
+    ['metric', ...metric((x) => `${x.metric} (${betterWord(x.direction)} is better)`)],
     ['trials after baseline', ...metric((x) => String(x.trials))],
     ['baseline', ...metric((x) => (x.baseline === null ? '—' : num(x.baseline)))],
     ['best', ...metric((x) => (x.best ? `${num(x.best.score)} (${expId(x.best.index)})` : '—'))],

@@ -1,6 +1,7 @@
 // A campaign's trajectory as read from MongoDB, and the lineage facts the report and the
 // export both derive from it: each trial's parent, the keep chain, best-so-far, GPU time.
 import type { CampaignDoc, Store, TrialDoc } from '../store/db.js';
+import { bestKept, isBetter, type Direction } from '../metric.js';
 
 export interface Trajectory {
   campaign: CampaignDoc;
@@ -47,8 +48,6 @@ export function stageSeconds(t: TrialDoc, stage: string): number | null {
   return xs.length ? xs.reduce((s, x) => s + x.seconds, 0) : null;
 }
 
-export const better = (direction: CampaignDoc['metric']['direction'], a: number, b: number) => (direction === 'minimize' ? a < b : a > b);
-
 /**
  * Parent trial index of every trial: the earliest earlier trial whose commit is this trial's
  * parentSha. The first trial (the baseline) has none; a trial whose parent commit no trial
@@ -86,21 +85,20 @@ export function preorder(trials: TrialDoc[], parents = parentIndexes(trials)): T
 }
 
 /** The campaign best after each trial (by index): it moves only on kept, scored trials. */
-export function bestSoFar(trials: TrialDoc[], direction: CampaignDoc['metric']['direction']): (number | null)[] {
+export function bestSoFar(trials: TrialDoc[], direction: Direction): (number | null)[] {
   let best: number | null = null;
   return trials.map((t) => {
-    if (t.keep && t.score !== null && (best === null || better(direction, t.score, best))) best = t.score;
+    if (t.keep && t.score !== null && (best === null || isBetter(direction, t.score, best))) best = t.score;
     return best;
   });
 }
 
 /** The best kept trial, and the kept trials from the baseline down to it. */
-export function keepChain(trials: TrialDoc[], direction: CampaignDoc['metric']['direction'], parents = parentIndexes(trials)): TrialDoc[] {
+export function keepChain(trials: TrialDoc[], direction: Direction, parents = parentIndexes(trials)): TrialDoc[] {
   const byIndex = new Map(trials.map((t) => [t.index, t]));
-  let best: TrialDoc | undefined;
-  for (const t of trials) if (t.keep && t.score !== null && (!best || better(direction, t.score, best.score!))) best = t;
+  const best = bestKept(direction, trials);
   const chain: TrialDoc[] = [];
-  for (let t = best; t; t = byIndex.get(parents.get(t.index) ?? -1)) chain.push(t);
+  for (let t: TrialDoc | undefined = best ?? undefined; t; t = byIndex.get(parents.get(t.index) ?? -1)) chain.push(t);
   return chain.reverse();
 }
 

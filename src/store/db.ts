@@ -4,6 +4,7 @@ import { MongoClient, MongoServerError, type Collection, type Db } from 'mongodb
 import type { CampaignInput, Label, TrialRecord } from '../types.js';
 import { mongoDbName, mongoUri } from '../config.js';
 import type { LineageSummaryDoc } from '../lineage/summary.js';
+import type { Direction } from '../metric.js';
 
 /** Server codes for a write refused for its content (BadValue: FerretDB's nested arrays, a `$` key; too large; failed validation). */
 const REFUSED_WRITE_CODES = new Set([2, 52, 121, 10334]);
@@ -20,7 +21,7 @@ export interface CampaignDoc {
   input: CampaignInput;
   baselineSha: string;
   evaluatorHash: string;
-  metric: { name: string; direction: 'minimize' | 'maximize' };
+  metric: { name: string; direction: Direction };
   createdAt: string;
   best: { trialId: string; index: number; score: number; sha: string } | null;
   baseline: { score: number | null; label: Label; spread: number | null } | null;

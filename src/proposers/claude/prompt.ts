@@ -5,11 +5,12 @@ import path from 'node:path';
 import type Anthropic from '@anthropic-ai/sdk';
 import type { LoadedTask } from '../../task/spec.js';
 import type { RosterMember } from '../../roster.js';
+import { betterWord } from '../../metric.js';
 
 function hardLimits(task: LoadedTask): string {
   const s = task.spec;
   const lines = [
-    `- Metric: ${s.metric.name}, ${s.metric.direction === 'minimize' ? 'lower' : 'higher'} is better, computed by the task's evaluator, which you cannot see or change.`,
+    `- Metric: ${s.metric.name}, ${betterWord(s.metric.direction)} is better, computed by the task's evaluator, which you cannot see or change.`,
     `- Training is killed at ${s.train.budget_s} s (+${s.train.grace_s} s grace): train_budget_overrun. Evaluation is killed at ${s.evaluate.budget_s} s: eval_budget_overrun.`,
     `- Memory: the trial's process group is killed above ${s.memory_limit_mb} MB.`,
     s.size ? `- Artifact size cap: ${s.size.cap_bytes} bytes, projected before training (size_blocked) and measured after.` : null,
