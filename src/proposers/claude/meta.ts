@@ -6,6 +6,7 @@ import type { ModelSettings, Usage } from '../../types.js';
 import { NO_USAGE } from './settings.js';
 import { usageOf } from './exchange.js';
 import { readSummary } from '../../lineage/summary.js';
+import { fill, promptDoc } from './template.js';
 
 /** Whether the note is due, claimed atomically so only one proposer refreshes it per round. */
 async function claim(store: Store, campaignId: string, every: number, trialId: string): Promise<number | null> {
@@ -40,7 +41,7 @@ export async function refreshInsights(o: {
     model: o.settings.model,
     max_tokens: Math.min(o.settings.maxTokens, 2048),
     ...(o.settings.effort ? { output_config: { effort: o.settings.effort } } : {}),
-    system: `You are the meta analyst of an autonomous research campaign (${o.taskTitle}; ${o.metric.name}, ${o.metric.direction}). Keep a short key-insights note for the specialists: what works, what fails and why, which directions are exhausted, which are promising. At most 300 words, plain bullet points, no preamble.`,
+    system: fill(promptDoc('meta.md'), { task_title: o.taskTitle, metric: o.metric.name, direction: o.metric.direction }),
     messages: [
       {
         role: 'user',
