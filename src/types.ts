@@ -249,21 +249,18 @@ export interface TrialInput {
   reproposal?: number;
 }
 
-export interface ProposeResult {
-  ok: boolean;
-  proposal?: Proposal;
-  usage: Usage;
-  error?: string;
+/** A stage that ended the trial: its label and the reason, in one word for every stage. */
+export interface StageFailure {
+  ok: false;
+  label: Label;
+  reason: string;
 }
 
-export interface ApplyResult {
-  ok: boolean;
-  label?: Label;
-  sha?: string;
-  diff?: string;
-  changedFiles?: string[];
-  error?: string;
-}
+/** A proposal, or why there is none; the model calls were spent either way. */
+export type ProposeResult = ({ ok: true; proposal: Proposal } | { ok: false; reason: string }) & { usage: Usage };
+
+/** The trial's commit on its parent, or why the proposal cannot become one. */
+export type ApplyResult = { ok: true; sha: string; diff: string; changedFiles: string[] } | StageFailure;
 
 /** A rebased trial's new commit, or why its change cannot be carried onto the new best. */
 export type RebaseResult =
@@ -296,12 +293,8 @@ export interface TrialRebase {
   prepared?: boolean;
 }
 
-export interface PreflightResult {
-  ok: boolean;
-  label?: Label;
-  reason?: string;
-  projectedBytes?: number;
-}
+/** The commit may train (with its projected artifact size where the task projects one), or why not. */
+export type PreflightResult = { ok: true; projectedBytes?: number } | (StageFailure & { projectedBytes?: number });
 
 export interface RunOutcome {
   exitCode: number | null;

@@ -92,7 +92,7 @@ describe('no duplicate trials, the optuna proposer and the hybrid arm', function
         const { campaignId, files, baselineSha } = await seedCampaign(h.rt.store, toy, 'dup-offline');
         if (claimLower) assert.equal(await claimTree(h.rt.store, campaignId, 1, setX(files, '2.5')), null);
         const r = await propose(trialInput(campaignId, TOY_TASK, baselineSha, 2, 'opt', { kind: 'offline' }, seed), { store: h.rt.store, task: toy, parentFiles: files });
-        assert.ok(r.ok, r.error);
+        assert.ok(r.ok, r.ok ? '' : r.reason);
         out.push({ to: r.proposal!.knob!.to, refused: r.proposal!.duplicatesRefused ?? 0 });
       }
       return out;
@@ -173,7 +173,7 @@ describe('no duplicate trials, the optuna proposer and the hybrid arm', function
       fake.setBrain((req) => (toolResults(req).some((t) => t.isError) ? submit('X = 3.0', 'X = 1.0') : submit('X = 3.0', 'X = 2.0')));
       let before = fake.requests.length;
       const fixed = await propose(trialInput(campaignId, TOY_TASK, baselineSha, 3, 'opt', p), ctx);
-      assert.ok(fixed.ok, fixed.error);
+      assert.ok(fixed.ok, fixed.ok ? '' : fixed.reason);
       assert.equal(fixed.proposal!.edits[0]!.replace, 'X = 1.0');
       assert.equal(fixed.proposal!.duplicatesRefused, 1);
       const repair = toolResults(fake.requests[before + 1]!).find((t) => t.name === 'submit_proposal')!;
@@ -184,8 +184,8 @@ describe('no duplicate trials, the optuna proposer and the hybrid arm', function
       fake.setBrain((req) => (toolResults(req).some((t) => t.isError) ? submit('X = 3.0', 'X = 1.5') : submit('X = 3.0', 'X = 2.0')));
       before = fake.requests.length;
       const twice = await propose(trialInput(campaignId, TOY_TASK, baselineSha, 4, 'opt', p), ctx);
-      assert.equal(twice.ok, false);
-      assert.match(twice.error!, /duplicate proposal after a repair turn: .*identical to trial #2's/);
+      assert.ok(!twice.ok);
+      assert.match(twice.reason, /duplicate proposal after a repair turn: .*identical to trial #2's/);
       assert.equal(fake.requests.length - before, 2, 'one repair turn, no more');
     });
 
@@ -197,7 +197,7 @@ describe('no duplicate trials, the optuna proposer and the hybrid arm', function
       const seen = async (proposer: ProposerConfig) => {
         const before = fake.requests.length;
         const r = await propose(trialInput(campaignId, BOWL_TASK, baselineSha, 1, 'opt', proposer), ctx);
-        assert.ok(r.ok, r.error);
+        assert.ok(r.ok, r.ok ? '' : r.reason);
         return { text: firstUserText(fake.requests[before]!), origin: r.proposal!.origin };
       };
       const hybrid = await seen({ kind: 'claude', metaEvery: 0, optimizer: { kind: 'optuna' } });

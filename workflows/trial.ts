@@ -121,7 +121,7 @@ export async function trial(input: TrialInput): Promise<TrialOutcome> {
   }
 
   const baseline = input.specialist === 'baseline';
-  let proposal: Proposal | null = null;
+  let proposal = null as Proposal | null; // `as`: set inside closures, so TS must not narrow it to null here
   let usage: Usage = { inputTokens: 0, outputTokens: 0, dollars: 0 };
   let sha: string | null = baseline ? input.parentSha : null;
   let diff: string | null = baseline ? '' : null;
@@ -141,19 +141,18 @@ export async function trial(input: TrialInput): Promise<TrialOutcome> {
   async function prepare(parent: string): Promise<Verdict | null> {
     const p = await timed('propose', () => proposer.propose(on(parent)));
     usage = addUsage(usage, p.usage);
-    if (!p.ok || !p.proposal) return fail('proposal_invalid', p.error ?? 'no proposal');
-    const next: Proposal = p.proposal;
+    if (!p.ok) return fail('proposal_invalid', p.reason);
+    const next = p.proposal;
     proposal = next;
     upsertMemo({ hypothesis: next.hypothesis });
 
     const a = await timed('apply', () => control.apply(on(parent), next));
-    if (!a.ok) return fail(a.label ?? 'apply_failed', a.error ?? 'apply failed');
-    sha = a.sha!;
-    diff = a.diff ?? null;
+    if (!a.ok) return fail(a.label, a.reason);
+    sha = a.sha;
+    diff = a.diff;
 
-    const pf = await timed('preflight', () => control.preflight(on(parent), a.sha!, a.changedFiles ?? []));
-    if (!pf.ok) return fail(pf.label ?? 'preflight_crash', pf.reason ?? 'preflight failed');
-    return null;
+    const pf = await timed('preflight', () => control.preflight(on(parent), a.sha, a.changedFiles));
+    return pf.ok ? null : fail(pf.label, pf.reason);
   }
 
   /** A rebase made while the train still waits for a slot: the commit and its preflight, claimed only if the slot answers stale. */
@@ -163,7 +162,7 @@ export async function trial(input: TrialInput): Promise<TrialOutcome> {
     preflight: PreflightResult | null;
   }
   async function prepareMove(onto: BestRef, quiet: boolean): Promise<Prepared> {
-    const rebase = await timed('rebase', () => control.rebase(input, { sha: sha!, from: parentSha, onto: onto.sha, proposal: proposal as Proposal }), quiet);
+    const rebase = await timed('rebase', () => control.rebase(input, { sha: sha!, from: parentSha, onto: onto.sha, proposal: proposal! }), quiet);
     if (!rebase.ok) return { onto, rebase, preflight: null };
     const preflight = await timed('preflight', () => control.preflight(on(onto.sha), rebase.sha, rebase.changedFiles), quiet);
     return { onto, rebase, preflight };
@@ -174,11 +173,12 @@ export async function trial(input: TrialInput): Promise<TrialOutcome> {
    * preflight it again), or, where it conflicts, propose again on the new best.
    */
   async function moveOnto(onto: BestRef, ready: Prepared | null): Promise<Verdict | null> {
-    const current = proposal as Proposal;
+    const current = proposal!; // only a proposed trial waits for a rebase
     const prepared = ready?.onto.sha === onto.sha ? ready : await prepareMove(onto, false);
     let r = prepared.rebase;
     if (r.ok) {
-      const adopted = await timed('adopt', () => control.adoptRebase(input, (r as Extract<RebaseResult, { ok: true }>).sha));
+      const merged = r;
+      const adopted = await timed('adopt', () => control.adoptRebase(input, merged.sha));
       if (!adopted.ok) r = adopted;
     }
     const from = parentSha;
@@ -189,7 +189,7 @@ export async function trial(input: TrialInput): Promise<TrialOutcome> {
       diff = r.diff;
       if (r.knobValues) proposal = { ...current, knobValues: r.knobValues };
       const pf = prepared.preflight!;
-      return pf.ok ? null : fail(pf.label ?? 'preflight_crash', pf.reason ?? 'preflight failed');
+      return pf.ok ? null : fail(pf.label, pf.reason);
     }
     rebases.push({ from, onto: onto.sha, ontoIndex: onto.index, how: 'reproposed', reason: r.reason });
     if (reproposals() > MAX_REPROPOSALS) {
@@ -207,7 +207,7 @@ export async function trial(input: TrialInput): Promise<TrialOutcome> {
         upsertMemo({ hypothesis: 'baseline recipe' });
       }
 
-      const summary = () => (proposal ? (proposal as Proposal).hypothesis : 'baseline recipe').slice(0, 200);
+      const summary = () => (proposal?.hypothesis ?? 'baseline recipe').slice(0, 200);
       const req = (seed: number): SlotRequest => ({ campaignId: input.campaignId, task: input.task, preset: input.preset, trialId: workflowId, sha: sha!, seed, evaluatorHash: input.evaluatorHash, parentSha });
       /** The first train: the slot that takes it checks that the trial's parent is still the best. */
       const dispatch = async (seed: number): Promise<TrainResult | Verdict> => {
@@ -283,9 +283,9 @@ export async function trial(input: TrialInput): Promise<TrialOutcome> {
     parentSha,
     proposedOnSha: input.parentSha,
     rebases,
-    secondParentSha: (proposal as Proposal | null)?.portedFrom?.sha ?? null,
+    secondParentSha: proposal?.portedFrom?.sha ?? null,
     sha,
-    hypothesis: baseline ? 'baseline recipe' : (proposal as Proposal | null)?.hypothesis ?? '',
+    hypothesis: baseline ? 'baseline recipe' : (proposal?.hypothesis ?? ''),
     proposal,
     diff,
     label: verdict.label,

@@ -172,7 +172,7 @@ async function choose(input: TrialInput, member: RosterMember, ctx: ProposeConte
 
 export async function propose(input: TrialInput, ctx: ProposeContext): Promise<ProposeResult> {
   const member = rosterMember(ctx.task.spec, input.specialist);
-  if (!member) return { ok: false, usage: NO_USAGE, error: `${input.specialist} is in no roster of task ${ctx.task.spec.name}` };
+  if (!member) return { ok: false, usage: NO_USAGE, reason: `${input.specialist} is in no roster of task ${ctx.task.spec.name}` };
   const chosen = await choose(input, member, ctx);
   const usage = chosen.usage ?? NO_USAGE;
   const error = chosen.error ?? (chosen.proposal ? undefined : `specialist ${input.specialist} has no knob it can still move`);
@@ -185,5 +185,5 @@ export async function propose(input: TrialInput, ctx: ProposeContext): Promise<P
   }
   // Noted before the trial trains: siblings see it in flight, and its dollars count at once.
   await noteProposal(ctx.store.lineage, input.campaignId, input.index, proposal, usage.dollars, chosen.refused);
-  return proposal ? { ok: true, proposal, usage } : { ok: false, usage, error: error! };
+  return proposal ? { ok: true, proposal, usage } : { ok: false, usage, reason: error! };
 }

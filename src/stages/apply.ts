@@ -16,16 +16,16 @@ export function outsideSurface(surface: string[], files: string[]): string[] {
 export async function applyProposal(rt: Runtime, input: TrialInput, proposal: Proposal): Promise<ApplyResult> {
   const task = rt.task(input.task, input.preset);
   const files = [...new Set(proposal.edits.map((e) => e.file))];
-  if (files.length === 0) return { ok: false, label: 'apply_failed', error: 'the proposal has no edits' };
+  if (files.length === 0) return { ok: false, label: 'apply_failed', reason: 'the proposal has no edits' };
   for (const f of files) {
     const why = unsafePath(f);
-    if (why) return { ok: false, label: 'illegal_edit', error: `${f}: ${why}` };
+    if (why) return { ok: false, label: 'illegal_edit', reason: `${f}: ${why}` };
   }
   const specialist = rosterMember(task.spec, proposal.specialist);
-  if (!specialist) return { ok: false, label: 'illegal_edit', error: `specialist ${proposal.specialist} is not in the roster` };
+  if (!specialist) return { ok: false, label: 'illegal_edit', reason: `specialist ${proposal.specialist} is not in the roster` };
   const outside = outsideSurface(specialist.surface, files);
   if (outside.length) {
-    return { ok: false, label: 'illegal_edit', error: `${outside.join(', ')} outside ${specialist.name}'s surface (${specialist.surface.join(', ')})` };
+    return { ok: false, label: 'illegal_edit', reason: `${outside.join(', ')} outside ${specialist.name}'s surface (${specialist.surface.join(', ')})` };
   }
 
   const repo = rt.repository(input.campaignId);
@@ -34,15 +34,15 @@ export async function applyProposal(rt: Runtime, input: TrialInput, proposal: Pr
   try {
     edited = applyEdits(parentFiles, proposal.edits);
   } catch (err) {
-    if (err instanceof EditError) return { ok: false, label: 'apply_failed', error: err.message };
+    if (err instanceof EditError) return { ok: false, label: 'apply_failed', reason: err.message };
     throw err;
   }
   const changed = new Map([...edited].filter(([f, content]) => parentFiles.get(f) !== content));
-  if (changed.size === 0) return { ok: false, label: 'apply_failed', error: 'the edits leave the recipe unchanged' };
+  if (changed.size === 0) return { ok: false, label: 'apply_failed', reason: 'the edits leave the recipe unchanged' };
   // The last word on duplicates, whatever the proposer: the propose stage claimed this tree already
   // when it checked, so this refuses only a proposer that did not (a replay) or a lost race.
   const duplicateOf = await claimTree(rt.store, input.campaignId, input.index, edited);
-  if (duplicateOf !== null) return { ok: false, label: 'proposal_invalid', error: duplicateReason(duplicateOf) };
+  if (duplicateOf !== null) return { ok: false, label: 'proposal_invalid', reason: duplicateReason(duplicateOf) };
   const message = `trial ${input.index} (${proposal.specialist}): ${proposal.hypothesis}`.slice(0, 2000);
   // A port records both parents: the recipe it edits and the trial whose diff it carries over.
   const parents = proposal.portedFrom ? [input.parentSha, proposal.portedFrom.sha] : [input.parentSha];
