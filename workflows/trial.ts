@@ -3,10 +3,11 @@
 import { proxyActivities, patched, workflowInfo, upsertSearchAttributes, upsertMemo, getExternalWorkflowHandle, setHandler, condition, ActivityFailure, TimeoutFailure, ApplicationFailure } from '@temporalio/workflow';
 import type { ControlActivities, SlotActivities } from '../activities/index.js';
 import type { SlotRequest } from '../src/stages/trainAndEvaluate.js';
-import type { BestRef, EvaluateResult, Label, PreflightResult, Proposal, RebaseResult, RunOutcome, SlotClock, StageTiming, StaleParent, TrainResult, TrialInput, TrialOutcome, TrialRebase, TrialRecord, Usage, Verdict } from '../src/types.js';
+import type { BestRef, EvaluateResult, Label, PreflightResult, Proposal, RebaseResult, RunOutcome, SlotClock, StageTiming, StaleParent, TrainResult, TrialInput, TrialOutcome, TrialRebase, Usage, Verdict } from '../src/types.js';
 import { CONTROL_QUEUE, GPU_QUEUE } from '../src/ids.js';
 import { SA } from '../src/searchAttributes.js';
 import { bestMovedSignal, trialStageSignal } from './api.js';
+import { addUsage, slotSeconds, trialOutcome, trialRecord } from '../src/trialRecord.js';
 
 /** Errors no retry can fix; everything else is infrastructure and is waited out. */
 const NON_RETRYABLE = ['TaskSpecError', 'EvaluatorMismatchError', 'SlotOutputsLost'];
@@ -74,19 +75,6 @@ function slotTiming(stage: 'train' | 'evaluate', startedAt: string, r: RunOutcom
   return { stage, startedAt, seconds: r.wallS, attempt: r.attempt ?? 1, queuedS: r.queuedS ?? 0, ...(r.slotStartMs ? { slotStartMs: r.slotStartMs, slotEndMs: r.slotEndMs } : {}) };
 }
 
-/** Seconds a trial held a slot: its train and evaluate stages. */
-export function slotSeconds(stages: StageTiming[]): number {
-  return stages.filter((s) => s.stage === 'train' || s.stage === 'evaluate').reduce((a, s) => a + s.seconds, 0);
-}
-
-/** Usage summed over a trial's proposals (a trial proposed again after a conflicting rebase pays for both). */
-function addUsage(a: Usage, b: Usage): Usage {
-  const sum: Usage = { ...a };
-  for (const k of ['inputTokens', 'outputTokens', 'cacheWriteTokens', 'cacheReadTokens', 'calls', 'dollars'] as const) {
-    if (a[k] !== undefined || b[k] !== undefined) sum[k] = (a[k] ?? 0) + (b[k] ?? 0);
-  }
-  return sum;
-}
 
 export async function trial(input: TrialInput): Promise<TrialOutcome> {
   const { workflowId, parent } = workflowInfo();
@@ -274,52 +262,12 @@ export async function trial(input: TrialInput): Promise<TrialOutcome> {
     }
   })();
 
-  const record: TrialRecord = {
-    trialId: workflowId,
-    campaignId: input.campaignId,
-    task: input.task,
-    index: input.index,
-    specialist: input.specialist,
-    parentSha,
-    proposedOnSha: input.parentSha,
-    rebases,
-    secondParentSha: proposal?.portedFrom?.sha ?? null,
-    sha,
-    hypothesis: baseline ? 'baseline recipe' : (proposal?.hypothesis ?? ''),
-    proposal,
-    diff,
-    label: verdict.label,
-    score: verdict.score,
-    keep: verdict.keep,
-    reason: verdict.reason,
-    rule: verdict.rule,
-    spread: verdict.spread,
-    runScores: verdict.runScores,
-    scoring: runs.at(-1)?.evaluate.scoring ?? null,
-    metrics: runs.at(-1)?.evaluate.report?.metrics ?? {},
-    stages,
-    usage,
-    train: runs.at(-1)?.train ?? null,
-    logExcerpt: (runs.at(-1)?.train.logTail ?? '').slice(-4000),
-    startedAt: input.startedAt,
-    finishedAt: new Date().toISOString(),
-  };
+  const record = trialRecord({ trialId: workflowId, input, parentSha, rebases, sha, diff, proposal, verdict, runs, stages, usage, finishedAt: new Date().toISOString() });
   enter('record');
   await durable.record(record);
   upsertSearchAttributes([
     { key: SA.label, value: verdict.label },
     ...(verdict.score !== null ? [{ key: SA.score, value: verdict.score }] : []),
   ]);
-  return {
-    trialId: workflowId,
-    index: input.index,
-    specialist: input.specialist,
-    label: verdict.label,
-    score: verdict.score,
-    keep: verdict.keep,
-    sha,
-    hypothesis: record.hypothesis,
-    gpuSeconds: slotSeconds(stages),
-    dollars: usage.dollars,
-  };
+  return trialOutcome(record, slotSeconds(stages));
 }
