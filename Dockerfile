@@ -28,10 +28,10 @@ FROM app AS control
 COPY --from=torch /opt/torch /opt/torch
 ENV LINEAGE_PYTHON=/opt/torch/bin/python
 USER lineage
-CMD ["node", "dist/workers/control.js"]
+CMD ["node", "dist/src/cli/main.js", "worker", "control"]
 
 FROM app AS gpu
 COPY --from=torch /opt/torch /opt/torch
 ENV LINEAGE_PYTHON=/opt/torch/bin/python
 USER lineage
-CMD ["node", "dist/workers/gpu.js", "--gpus", "0"]
+CMD ["node", "dist/src/cli/main.js", "worker", "gpu", "--gpus", "0"]

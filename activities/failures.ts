@@ -1,5 +1,6 @@
-// Errors that retrying cannot fix (a bad spec, a tampered evaluator, train outputs gone from the
-// slot, a document the database refuses) fail at once with their message.
+// The one error policy of every activity: errors that retrying cannot fix (a bad spec or campaign
+// input, a tampered evaluator, train outputs gone from the slot, a document the database refuses)
+// fail at once, non-retryable, with their message; anything else is infrastructure and is retried.
 import { ApplicationFailure } from '@temporalio/common';
 import { isRefusedWrite } from '../src/store/db.js';
 import { TaskSpecError } from '../src/task/spec.js';

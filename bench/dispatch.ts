@@ -15,7 +15,7 @@ import { createSlotWorkers } from '../src/workerHost.js';
 import { cpuSlots } from '../src/runner/slot.js';
 import { repoRoot } from '../src/task/spec.js';
 import { CONTROL_QUEUE } from '../src/ids.js';
-import type { Runtime } from '../src/runtime.js';
+import type { StageDeps } from '../src/stageDeps.js';
 import type { CampaignInput, TrialRecord } from '../src/types.js';
 import { mulberry32 } from '../src/proposers/offline.js';
 import { startFakeAnthropic, toolResults, type Brain } from '../test/support/fakeAnthropic.js';
@@ -103,8 +103,8 @@ interface Measured {
 }
 
 /** The slot-side figures of a finished campaign, from its trial documents and its history. */
-async function measure(client: Client, rt: Runtime, campaignId: string, slots: number): Promise<Measured> {
-  const docs = (await rt.store.trials.find({ campaignId }).sort({ index: 1 }).toArray()) as unknown as TrialRecord[];
+async function measure(client: Client, deps: StageDeps, campaignId: string, slots: number): Promise<Measured> {
+  const docs = (await deps.store.trials.find({ campaignId }).sort({ index: 1 }).toArray()) as unknown as TrialRecord[];
   const trials = docs.filter((d) => d.index > 0);
   // Each slot's holds (train, then its evaluate), on the slot's own clock.
   const holds = new Map<string, { start: number; end: number; train: boolean }[]>();
@@ -152,7 +152,7 @@ async function measure(client: Client, rt: Runtime, campaignId: string, slots: n
   };
 }
 
-export async function benchDispatch(rt: Runtime, connection: NativeConnection, client: Client, o: DispatchBenchOptions, log: (line: string) => void): Promise<string[]> {
+export async function benchDispatch(deps: StageDeps, connection: NativeConnection, client: Client, o: DispatchBenchOptions, log: (line: string) => void): Promise<string[]> {
   const fake = await startFakeAnthropic(randomWalker(o.keepRates[0]!));
   process.env.ANTHROPIC_BASE_URL = fake.url;
   process.env.ANTHROPIC_API_KEY = 'sk-ant-bench-stand-in';
@@ -160,14 +160,14 @@ export async function benchDispatch(rt: Runtime, connection: NativeConnection, c
   let n = 0;
   const campaign = async (task: string, slots: number, input: Partial<CampaignInput>): Promise<Measured> => {
     log(`  ${slots} slots: ${JSON.stringify({ ...input, proposer: input.proposer?.kind })}`);
-    const workers: Worker[] = await createSlotWorkers(rt, connection, cpuSlots(slots, 1));
+    const workers: Worker[] = await createSlotWorkers(deps, connection, cpuSlots(slots, 1));
     const running = Promise.all(workers.map((w) => w.run()));
     try {
       const campaignId = `bench-dispatch-${stamp}-${++n}`;
       // opt and arch own train.py, where the stand-in model writes its edit.
       const args: CampaignInput = { campaignId, task, budget: { trials: slots }, proposer: { kind: 'offline' }, seed: 1, specialists: ['opt', 'arch'], ...input };
       await (await client.workflow.start('campaign', { workflowId: campaignId, taskQueue: CONTROL_QUEUE, args: [args] })).result();
-      const m = await measure(client, rt, campaignId, slots);
+      const m = await measure(client, deps, campaignId, slots);
       log(`  ${campaignId}: history ${m.eventTypes}`);
       return m;
     } finally {

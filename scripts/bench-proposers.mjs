@@ -49,28 +49,28 @@ chmodSync(process.env.LINEAGE_HOME, 0o755);
 let failed = false;
 const workers = [];
 try {
-  const { Runtime } = await dist('src/runtime.js');
+  const { StageDeps } = await dist('src/stageDeps.js');
   const { connectWorker, createControlWorker, createSlotWorkers } = await dist('src/workerHost.js');
   const { cpuSlots } = await dist('src/runner/slot.js');
   const { loadSnapshot } = await dist('src/recipe/snapshot.js');
   const { recipeTreeHash } = await dist('src/recipe/treeHash.js');
   const { CONTROL_QUEUE } = await dist('src/ids.js');
   const { Client, Connection } = await import('@temporalio/client');
-  const rt = await Runtime.connect();
+  const deps = await StageDeps.connect();
   const connection = await connectWorker();
-  workers.push(await createControlWorker(rt, connection), ...(await createSlotWorkers(rt, connection, cpuSlots(Number(o.slots), Number(o.threads)))));
+  workers.push(await createControlWorker(deps, connection), ...(await createSlotWorkers(deps, connection, cpuSlots(Number(o.slots), Number(o.threads)))));
   const running = Promise.all(workers.map((w) => w.run()));
   const client = new Client({ connection: await Connection.connect({ address: services.temporalAddress }) });
 
   async function measure(id, direction) {
-    const docs = await rt.store.trials.find({ campaignId: id }).sort({ index: 1 }).toArray();
+    const docs = await deps.store.trials.find({ campaignId: id }).sort({ index: 1 }).toArray();
     const better = (a, b) => (b === null ? a : a === null ? b : direction === 'minimize' ? Math.min(a, b) : Math.max(a, b));
     const best = {};
     for (const n of checkpoints) best[n] = docs.filter((d) => d.index <= n && (d.label === 'keep' || d.label === 'discard')).reduce((b, d) => better(d.score, b), null);
     const trained = new Map();
     let trainedDuplicates = 0;
     for (const d of docs.filter((d) => d.sha && d.train)) {
-      const h = recipeTreeHash(await loadSnapshot(rt.store, d.sha));
+      const h = recipeTreeHash(await loadSnapshot(deps.store, d.sha));
       if (trained.has(h)) trainedDuplicates++;
       trained.set(h, d.index);
     }
@@ -94,7 +94,7 @@ try {
       const input = { campaignId: id, task: taskRef(job.task), budget: { trials }, parallelism: 1, proposer: proposerOf(job.arm), seed: job.seed };
       const handle = await client.workflow.start('campaign', { workflowId: id, taskQueue: CONTROL_QUEUE, args: [input] });
       await handle.result();
-      const campaign = await rt.store.campaigns.findOne({ _id: id });
+      const campaign = await deps.store.campaigns.findOne({ _id: id });
       const row = { ...job, id, minutes: (Date.now() - started) / 60_000, ...(await measure(id, campaign.metric.direction)) };
       rows.push(row);
       if (o.out) appendFileSync(o.out, JSON.stringify(row) + '\n');
@@ -119,8 +119,8 @@ try {
   }
   for (const w of workers) w.shutdown();
   await running;
-  await rt.store.db.dropDatabase();
-  await rt.close();
+  await deps.store.db.dropDatabase();
+  await deps.close();
 } catch (err) {
   failed = true;
   console.error(err);

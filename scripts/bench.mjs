@@ -51,17 +51,17 @@ try {
     process.env.LINEAGE_HOME = mkdtempSync(path.join(os.tmpdir(), 'lineage-bench-dispatch-'));
     // mkdtemp makes it 0700; the sandboxed trial user must be able to pass through to its slot folders.
     chmodSync(process.env.LINEAGE_HOME, 0o755);
-    const { Runtime } = await import(path.join(root, 'dist/src/runtime.js'));
+    const { StageDeps } = await import(path.join(root, 'dist/src/stageDeps.js'));
     const { connectWorker, createControlWorker } = await import(path.join(root, 'dist/src/workerHost.js'));
     const { Client, Connection } = await import('@temporalio/client');
     const { benchDispatch } = await import(path.join(root, 'dist/bench/dispatch.js'));
-    const rt = await Runtime.connect();
+    const deps = await StageDeps.connect();
     const connection = await connectWorker();
-    const control = await createControlWorker(rt, connection);
+    const control = await createControlWorker(deps, connection);
     const running = control.run();
     const client = new Client({ connection: await Connection.connect({ address: services.temporalAddress }) });
     try {
-      const lines = await benchDispatch(rt, connection, client, {
+      const lines = await benchDispatch(deps, connection, client, {
         trainS: Number(flags['train-s'] ?? 6),
         rounds: Number(flags.rounds ?? 6),
         slotCounts: list(flags.slots, '2,16'),
@@ -76,7 +76,7 @@ try {
       control.shutdown();
       await running;
       await client.connection.close();
-      await rt.close?.();
+      await deps.close?.();
     }
   }
   if (want('orchestration')) {

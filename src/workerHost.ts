@@ -2,8 +2,8 @@
 // one pair of workers per slot (train from the shared GPU queue, evaluate from the slot's queue).
 import { fileURLToPath } from 'node:url';
 import { DefaultLogger, NativeConnection, Runtime as TemporalRuntime, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { controlActivities, evaluateActivities, trainActivities } from '../activities/index.js';
-import type { Runtime } from './runtime.js';
+import { createControlActivities, createEvaluateActivities, createTrainActivities } from '../activities/index.js';
+import type { StageDeps } from './stageDeps.js';
 import type { Slot } from './runner/slot.js';
 import { SlotPool } from './runner/slotPool.js';
 import { CONTROL_QUEUE, GPU_QUEUE } from './ids.js';
@@ -52,28 +52,28 @@ export function sandboxOrRefuse(): string {
   return sandboxLine(requireSandbox());
 }
 
-export async function createControlWorker(rt: Runtime, connection: NativeConnection, taskQueue = CONTROL_QUEUE): Promise<Worker> {
+export async function createControlWorker(deps: StageDeps, connection: NativeConnection, taskQueue = CONTROL_QUEUE): Promise<Worker> {
   requireSandbox();
   return Worker.create({
     connection,
     namespace: temporalNamespace(),
     taskQueue,
     workflowBundle: await workflowBundle(),
-    activities: controlActivities(rt),
+    activities: createControlActivities(deps),
     // Proposals mostly wait on the model: 16 slots with a proposal ready behind each need this many at once.
     maxConcurrentActivityTaskExecutions: 64,
   });
 }
 
 /** One worker on the shared GPU queue taking as many trains as there are slots, plus one per slot queue. */
-export async function createSlotWorkers(rt: Runtime, connection: NativeConnection, slots: Slot[], sharedQueue = GPU_QUEUE): Promise<Worker[]> {
+export async function createSlotWorkers(deps: StageDeps, connection: NativeConnection, slots: Slot[], sharedQueue = GPU_QUEUE): Promise<Worker[]> {
   if (slots.length === 0) return [];
   requireSandbox();
   const pool = new SlotPool(slots);
   const common = { connection, namespace: temporalNamespace() };
-  const workers = [await Worker.create({ ...common, taskQueue: sharedQueue, activities: trainActivities(rt, pool), maxConcurrentActivityTaskExecutions: slots.length })];
+  const workers = [await Worker.create({ ...common, taskQueue: sharedQueue, activities: createTrainActivities(deps, pool), maxConcurrentActivityTaskExecutions: slots.length })];
   for (const slot of slots) {
-    workers.push(await Worker.create({ ...common, taskQueue: slot.queue, activities: evaluateActivities(rt, pool, slot.id), maxConcurrentActivityTaskExecutions: 1 }));
+    workers.push(await Worker.create({ ...common, taskQueue: slot.queue, activities: createEvaluateActivities(deps, pool, slot.id), maxConcurrentActivityTaskExecutions: 1 }));
   }
   return workers;
 }

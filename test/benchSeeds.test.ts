@@ -43,7 +43,7 @@ describe('bench-mini seeds through the stages', function () {
     const oneModel = knob('opt', '    seed = int(os.environ.get("LINEAGE_SEED", "0"))', '    seed = 1000  # the same model whatever the seed');
     const handle = await startCampaign(h.client, { campaignId, task, budget: { trials: 1 }, parallelism: 1, proposer: { kind: 'replay', proposals: [oneModel] } });
     await handle.result();
-    const docs = await h.rt.store.trials.find({ campaignId }).sort({ index: 1 }).toArray();
+    const docs = await h.deps.store.trials.find({ campaignId }).sort({ index: 1 }).toArray();
     const [base, same] = docs;
     assert.equal(base!.label, 'keep', `${base!.label}: ${base!.reason}`);
     const seeds = base!.train!.seeds!;

@@ -49,7 +49,7 @@ describe('campaign on real services', function () {
   });
 
   it('records one document per trial with the lineage fields', async () => {
-    const docs = await h.rt.store.trials.find({ campaignId }).sort({ index: 1 }).toArray();
+    const docs = await h.deps.store.trials.find({ campaignId }).sort({ index: 1 }).toArray();
     assert.equal(docs.length, 11);
     const kept = docs[1]!;
     assert.equal(kept._id, trialId(campaignId, 1));
@@ -70,14 +70,14 @@ describe('campaign on real services', function () {
   });
 
   it('keeps secrets out of the trial environment', async () => {
-    const doc = await h.rt.store.trials.findOne({ _id: trialId(campaignId, 9) });
+    const doc = await h.deps.store.trials.findOne({ _id: trialId(campaignId, 9) });
     assert.match(doc!.logExcerpt, /ENV \[/);
     assert.match(doc!.logExcerpt, /LINEAGE_RUN_DIR/);
     assert.doesNotMatch(doc!.logExcerpt, /sk-ant-test-secret|ANTHROPIC|MONGODB_URI|TEMPORAL_ADDRESS/);
   });
 
   it('advances the campaign best only on keeps', async () => {
-    const campaign = await h.rt.store.campaigns.findOne({ _id: campaignId });
+    const campaign = await h.deps.store.campaigns.findOne({ _id: campaignId });
     assert.equal(campaign!.baseline!.score, 4);
     assert.equal(campaign!.best!.score, 0.25);
     assert.equal(campaign!.best!.index, 1);

@@ -47,7 +47,7 @@ describe('Claude proposer on real services', function () {
     const before = fake.requests.length;
     const campaignId = uniqueId(prefix);
     const result: CampaignResult = await (await startCampaign(h.client, { campaignId, task: TOY_TASK, parallelism: 1, ...input })).result();
-    const docs = await h.rt.store.trials.find({ campaignId }).sort({ index: 1 }).toArray();
+    const docs = await h.deps.store.trials.find({ campaignId }).sort({ index: 1 }).toArray();
     return { campaignId, result, docs, requests: fake.requests.slice(before) };
   }
 
@@ -97,7 +97,7 @@ describe('Claude proposer on real services', function () {
     it('lets the meta analyst write the key-insights note that later views carry', async () => {
       const meta = r.requests.filter((q) => !q.tools);
       assert.equal(meta.length, 1, 'one refresh after 2 finished trials');
-      const campaign = await h.rt.store.campaigns.findOne({ _id: r.campaignId });
+      const campaign = await h.deps.store.campaigns.findOne({ _id: r.campaignId });
       assert.equal(campaign!.insights!.afterTrials, 2);
       assert.match(campaign!.insights!.text, /insight/);
     });
@@ -129,7 +129,7 @@ describe('Claude proposer on real services', function () {
     assert.equal(r.docs[1]!.label, 'illegal_edit' satisfies Label);
     assert.match(r.docs[1]!.reason, /train\.py outside data's surface \(data\.py\)/);
     assert.equal(r.docs[1]!.sha, null);
-    const refs = execFileSync('git', ['--git-dir', path.join(h.rt.home, 'campaigns', r.campaignId, 'repo.git'), 'for-each-ref', '--format=%(refname)'], { encoding: 'utf8' });
+    const refs = execFileSync('git', ['--git-dir', path.join(h.deps.home, 'campaigns', r.campaignId, 'repo.git'), 'for-each-ref', '--format=%(refname)'], { encoding: 'utf8' });
     assert.doesNotMatch(refs, /trials\/1/);
   });
 
@@ -185,7 +185,7 @@ describe('Claude proposer on real services', function () {
     const port = r.docs[2]!;
     assert.deepEqual(port.proposal!.portedFrom, { index: 1, sha: r.docs[1]!.sha });
     assert.equal(port.secondParentSha, r.docs[1]!.sha);
-    const parents = execFileSync('git', ['--git-dir', path.join(h.rt.home, 'campaigns', r.campaignId, 'repo.git'), 'rev-list', '--parents', '-n', '1', port.sha!], { encoding: 'utf8' }).trim().split(' ');
+    const parents = execFileSync('git', ['--git-dir', path.join(h.deps.home, 'campaigns', r.campaignId, 'repo.git'), 'rev-list', '--parents', '-n', '1', port.sha!], { encoding: 'utf8' }).trim().split(' ');
     assert.deepEqual(parents.slice(1), [r.docs[0]!.sha, r.docs[1]!.sha]);
     assert.match(r.docs[1]!.logExcerpt, /ENV \[/);
     assert.doesNotMatch(r.docs[1]!.logExcerpt, /sk-ant|ANTHROPIC/);

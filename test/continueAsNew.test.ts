@@ -31,7 +31,7 @@ describe('continue-as-new on real services', function () {
     assert.equal(result.status.finished, 7);
     assert.deepEqual(result.trials.map((t) => t.index).sort(), [5, 6], 'the final run reports its own trials');
 
-    const docs = await h.rt.store.trials.find({ campaignId }).sort({ index: 1 }).toArray();
+    const docs = await h.deps.store.trials.find({ campaignId }).sort({ index: 1 }).toArray();
     assert.deepEqual(docs.map((d) => d.index), [0, 1, 2, 3, 4, 5, 6], 'trial indices without gaps or repeats');
     const found: string[] = [];
     for await (const wf of h.client.workflow.list({ query: `LineageCampaign = '${campaignId}'` })) found.push(wf.workflowId);

@@ -37,7 +37,7 @@ describe('dispatch by slot, rebase at dispatch', function () {
     await until('trial 1 training', async () => (await liveStatus(h.client, campaignId)).status.inFlight.some((t) => t.index === 1 && t.stage === 'train'));
     await handle.executeUpdate('setParallelism', { args: [cap] });
     const result = await handle.result();
-    const docs = (await h.rt.store.trials.find({ campaignId }).sort({ index: 1 }).toArray()) as unknown as TrialRecord[];
+    const docs = (await h.deps.store.trials.find({ campaignId }).sort({ index: 1 }).toArray()) as unknown as TrialRecord[];
     return { result, docs, trials: docs.slice(1), cap };
   };
   let withRebase: Awaited<ReturnType<typeof run>>;
@@ -75,8 +75,8 @@ describe('dispatch by slot, rebase at dispatch', function () {
       assert.equal(t.rebases![0]!.ontoIndex, 1);
       assert.equal(t.parentSha, t.rebases!.at(-1)!.onto);
       const own = t.index === 2 ? /^print\("done: artifact written"/m : /^HOG_MB = 0 {2}# allocate this much memory \(none\)/m;
-      const trained = (await loadSnapshot(h.rt.store, t.sha!)).get('train.py')!;
-      const parent = (await loadSnapshot(h.rt.store, t.parentSha)).get('train.py')!;
+      const trained = (await loadSnapshot(h.deps.store, t.sha!)).get('train.py')!;
+      const parent = (await loadSnapshot(h.deps.store, t.parentSha)).get('train.py')!;
       assert.match(trained, own, 'its own change is in the recipe it trained');
       assert.equal(/^X = .*$/m.exec(trained)![0], /^X = .*$/m.exec(parent)![0], "and the new best's");
       assert.doesNotMatch(t.diff ?? '', /X = /, 'its diff is against the new best');

@@ -26,7 +26,7 @@ describe('gate and protected-file rules', function () {
       proposer: { kind: 'replay', proposals },
     });
     const result = await handle.result();
-    const docs = await h.rt.store.trials.find({ campaignId }).sort({ index: 1 }).toArray();
+    const docs = await h.deps.store.trials.find({ campaignId }).sort({ index: 1 }).toArray();
     const labels: Label[] = ['keep', 'gate_miss', 'keep', 'illegal_edit'];
     assert.deepEqual(docs.map((d) => d.label), labels, docs.map((d) => `${d.index} ${d.label}: ${d.reason}`).join('\n'));
     assert.match(docs[1]!.reason, /acc 0\.5 < gate 0\.9/);

@@ -20,7 +20,7 @@ describe('golf-mini legality', function () {
     ];
     const handle = await startCampaign(h.client, { campaignId, task: 'golf-mini', budget: { trials: proposals.length }, parallelism: 2, proposer: { kind: 'replay', proposals } });
     const result = await handle.result();
-    const docs = await h.rt.store.trials.find({ campaignId }).sort({ index: 1 }).toArray();
+    const docs = await h.deps.store.trials.find({ campaignId }).sort({ index: 1 }).toArray();
     const labels: Label[] = ['keep', 'size_blocked', 'illegal_edit', 'diverged', 'train_budget_overrun'];
     assert.deepEqual(docs.map((d) => d.label), labels, docs.map((d) => `${d.index} ${d.label}: ${d.reason}`).join('\n'));
     assert.ok(docs[0]!.score! > 2 && docs[0]!.score! < 8, `baseline val bpb ${docs[0]!.score}`);

@@ -32,7 +32,7 @@ describe('a trial that ends infra_error', function () {
     const pinned = readFileSync(evaluator, 'utf8');
     const better = knob('opt', 'X = 3.0  # the parameter being tuned', 'X = 1.5  # the parameter being tuned');
     const handle = await startCampaign(h.client, { campaignId, task, budget: { trials: 1 }, parallelism: 1, proposer: { kind: 'replay', proposals: [better] } });
-    await until('the baseline to be recorded', async () => (await h.rt.store.trials.findOne({ _id: trialId(campaignId, 0) })) !== null);
+    await until('the baseline to be recorded', async () => (await h.deps.store.trials.findOne({ _id: trialId(campaignId, 0) })) !== null);
     writeFileSync(evaluator, `${pinned}\n# changed after the campaign pinned it\n`);
     return { campaignId, handle, restore: () => writeFileSync(evaluator, pinned) };
   }
@@ -41,13 +41,13 @@ describe('a trial that ends infra_error', function () {
     // Trial 1 proposes while the evaluator is tampered with: its train refuses to run.
     const { campaignId, handle, restore } = await campaignWithChangedEvaluator('rerun');
     const id = trialId(campaignId, 1);
-    await until('trial 1 to end infra_error', async () => (await h.rt.store.trials.findOne({ _id: id }))?.label === 'infra_error', 120_000);
+    await until('trial 1 to end infra_error', async () => (await h.deps.store.trials.findOne({ _id: id }))?.label === 'infra_error', 120_000);
     restore();
 
     const result = await handle.result();
-    const doc = await h.rt.store.trials.findOne({ _id: id });
+    const doc = await h.deps.store.trials.findOne({ _id: id });
     assert.equal(doc!.label, 'keep', `the index ran again and got a research outcome: ${doc!.reason}`);
-    assert.equal(await h.rt.store.trials.countDocuments({ campaignId }), 2, 'one document per index');
+    assert.equal(await h.deps.store.trials.countDocuments({ campaignId }), 2, 'one document per index');
     assert.equal(result.status.counts.infra_error, undefined, 'the infra_error is not counted as an outcome');
     assert.equal(result.status.used.trials, 1, 'the budget of 1 trial bought one outcome');
     assert.ok((result.status.rerunAfterInfraError ?? 0) >= 1);
@@ -55,7 +55,7 @@ describe('a trial that ends infra_error', function () {
     let runs = 0;
     for await (const wf of h.client.workflow.list({ query: `${SA.campaign.name} = "${campaignId}" AND WorkflowId = "${id}"` })) runs += wf.workflowId === id ? 1 : 0;
     assert.ok(runs >= 2, `trial 1's workflow ran again under the same id (${runs} runs)`);
-    const summary = await h.rt.store.lineage.findOne({ _id: campaignId });
+    const summary = await h.deps.store.lineage.findOne({ _id: campaignId });
     assert.equal(summary!.counts.infra_error, undefined, 'proposers never see the infra_error as an outcome');
     assert.equal(summary!.counts.keep, 2);
   });
@@ -66,7 +66,7 @@ describe('a trial that ends infra_error', function () {
       const result = await handle.result();
       assert.equal(result.status.counts.infra_error, 1, 'after its reruns the infra_error is the outcome, so the campaign ends');
       assert.equal(result.status.rerunAfterInfraError, 3);
-      assert.equal((await h.rt.store.trials.findOne({ _id: trialId(campaignId, 1) }))!.label, 'infra_error');
+      assert.equal((await h.deps.store.trials.findOne({ _id: trialId(campaignId, 1) }))!.label, 'infra_error');
     } finally {
       restore();
     }

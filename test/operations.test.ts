@@ -146,7 +146,7 @@ describe('operating a campaign', function () {
     assert.equal(result.status.state, 'finished');
     assert.equal(result.status.stoppedBy, result.note);
     assert.ok(Date.now() >= Date.parse(deadline), 'not before the deadline');
-    assert.equal(await h.rt.store.trials.countDocuments({ campaignId }), result.status.started);
+    assert.equal(await h.deps.store.trials.countDocuments({ campaignId }), result.status.started);
   });
 
   it('stops on a plateau of trials without a keep', async () => {

@@ -52,18 +52,18 @@ describe('no duplicate trials, the optuna proposer and the hybrid arm', function
   });
 
   it('lets exactly one of two trials claiming the same recipe at once have it', async () => {
-    const toy = h.rt.task(TOY_TASK, 'cpu');
-    const { campaignId, files } = await seedCampaign(h.rt.store, toy, 'claim-race');
+    const toy = h.deps.task(TOY_TASK, 'cpu');
+    const { campaignId, files } = await seedCampaign(h.deps.store, toy, 'claim-race');
     const same = setX(files, '2.0');
-    const results = await Promise.all([1, 2, 3, 4].map((i) => claimTree(h.rt.store, campaignId, i, same)));
+    const results = await Promise.all([1, 2, 3, 4].map((i) => claimTree(h.deps.store, campaignId, i, same)));
     const winners = results.filter((r) => r === null);
     assert.equal(winners.length, 1, `claims: ${JSON.stringify(results)}`);
     const winner = [1, 2, 3, 4][results.indexOf(null)]!;
     assert.deepEqual(results.filter((r) => r !== null), [winner, winner, winner]);
     // The winner's retry keeps its claim; the baseline is held by trial 0; a different recipe is free.
-    assert.equal(await claimTree(h.rt.store, campaignId, winner, same), null);
-    assert.equal(await claimTree(h.rt.store, campaignId, 5, files), 0);
-    assert.equal(await claimTree(h.rt.store, campaignId, 5, setX(files, '2.5')), null);
+    assert.equal(await claimTree(h.deps.store, campaignId, winner, same), null);
+    assert.equal(await claimTree(h.deps.store, campaignId, 5, files), 0);
+    assert.equal(await claimTree(h.deps.store, campaignId, 5, setX(files, '2.5')), null);
   });
 
   it('refuses a replayed duplicate at apply, even when both are in flight at once, before any slot time', async () => {
@@ -72,7 +72,7 @@ describe('no duplicate trials, the optuna proposer and the hybrid arm', function
     // Trials 1 and 2 are in flight together with the same edit; trial 3 is a different one (the control).
     const input: CampaignInput = { campaignId, task: TOY_TASK, budget: { trials: 3 }, parallelism: 2, proposer: { kind: 'replay', proposals: [a, a, knob('arch', 'SIZE = 1000', 'SIZE = 900')] } };
     await (await startCampaign(h.client, input)).result();
-    const docs = await h.rt.store.trials.find({ campaignId }).sort({ index: 1 }).toArray();
+    const docs = await h.deps.store.trials.find({ campaignId }).sort({ index: 1 }).toArray();
     const [one, two] = [docs[1]!, docs[2]!];
     const [trained, refused] = one.label === 'proposal_invalid' ? [two, one] : [one, two];
     assert.equal(trained.label, 'keep');
@@ -85,13 +85,13 @@ describe('no duplicate trials, the optuna proposer and the hybrid arm', function
   });
 
   it('makes the offline proposer pick another move when its first choice is already claimed', async () => {
-    const toy = h.rt.task(TOY_TASK, 'cpu');
+    const toy = h.deps.task(TOY_TASK, 'cpu');
     const picks = async (claimLower: boolean) => {
       const out: { to: string; refused: number }[] = [];
       for (let seed = 1; seed <= 8; seed++) {
-        const { campaignId, files, baselineSha } = await seedCampaign(h.rt.store, toy, 'dup-offline');
-        if (claimLower) assert.equal(await claimTree(h.rt.store, campaignId, 1, setX(files, '2.5')), null);
-        const r = await propose(trialInput(campaignId, TOY_TASK, baselineSha, 2, 'opt', { kind: 'offline' }, seed), { store: h.rt.store, task: toy, parentFiles: files });
+        const { campaignId, files, baselineSha } = await seedCampaign(h.deps.store, toy, 'dup-offline');
+        if (claimLower) assert.equal(await claimTree(h.deps.store, campaignId, 1, setX(files, '2.5')), null);
+        const r = await propose(trialInput(campaignId, TOY_TASK, baselineSha, 2, 'opt', { kind: 'offline' }, seed), { store: h.deps.store, task: toy, parentFiles: files });
         assert.ok(r.ok, r.ok ? '' : r.reason);
         out.push({ to: r.proposal!.knob!.to, refused: r.proposal!.duplicatesRefused ?? 0 });
       }
@@ -108,7 +108,7 @@ describe('no duplicate trials, the optuna proposer and the hybrid arm', function
     const run = async (seed: number, sampler?: 'cmaes') => {
       const campaignId = uniqueId(`optuna-${sampler ?? 'tpe'}`);
       await (await startCampaign(h.client, { campaignId, task: BOWL_TASK, budget: { trials: 6 }, parallelism: 1, proposer: { kind: 'optuna', ...(sampler ? { sampler } : {}) }, seed })).result();
-      return h.rt.store.trials.find({ campaignId }).sort({ index: 1 }).toArray();
+      return h.deps.store.trials.find({ campaignId }).sort({ index: 1 }).toArray();
     };
     let docs: Awaited<ReturnType<typeof run>>;
     before(async () => {
@@ -135,7 +135,7 @@ describe('no duplicate trials, the optuna proposer and the hybrid arm', function
     });
 
     it('trains no recipe twice, and tells failures (crashes) as a labelled result', async () => {
-      const trees = await Promise.all(docs.filter((d) => d.sha).map(async (d) => recipeTreeHash(await loadSnapshot(h.rt.store, d.sha!))));
+      const trees = await Promise.all(docs.filter((d) => d.sha).map(async (d) => recipeTreeHash(await loadSnapshot(h.deps.store, d.sha!))));
       assert.equal(new Set(trees).size, trees.length);
       for (const d of docs) assert.ok(['keep', 'discard', 'crash'].includes(d.label), `trial ${d.index}: ${d.label} ${d.reason}`);
     });
@@ -162,11 +162,11 @@ describe('no duplicate trials, the optuna proposer and the hybrid arm', function
     const submit = (search: string, replace: string) => ({ toolUses: [{ name: 'submit_proposal', input: { hypothesis: `${search} -> ${replace}`, expected_delta: -0.1, edits: [{ file: 'train.py', search, replace }] } }] });
 
     it('gets one repair turn naming the trial it duplicates, then ends as proposal_invalid', async () => {
-      const toy = h.rt.task(TOY_TASK, 'cpu');
-      const { campaignId, files, baselineSha } = await seedCampaign(h.rt.store, toy, 'dup-claude');
-      await claimTree(h.rt.store, campaignId, 1, setX(files, '2.0'));
-      await claimTree(h.rt.store, campaignId, 2, setX(files, '1.5'));
-      const ctx = { ...claude(toy, h.rt.store), parentFiles: files };
+      const toy = h.deps.task(TOY_TASK, 'cpu');
+      const { campaignId, files, baselineSha } = await seedCampaign(h.deps.store, toy, 'dup-claude');
+      await claimTree(h.deps.store, campaignId, 1, setX(files, '2.0'));
+      await claimTree(h.deps.store, campaignId, 2, setX(files, '1.5'));
+      const ctx = { ...claude(toy, h.deps.store), parentFiles: files };
       const p: ProposerConfig = { kind: 'claude', metaEvery: 0 };
 
       // It repeats trial 1, is told so, and proposes something new: accepted.
@@ -190,9 +190,9 @@ describe('no duplicate trials, the optuna proposer and the hybrid arm', function
     });
 
     it("shows the hybrid arm the optimizer's suggestion in its lineage view, and records the arm", async () => {
-      const bowl = h.rt.task(BOWL_TASK, 'cpu');
-      const { campaignId, files, baselineSha } = await seedCampaign(h.rt.store, bowl, 'hybrid');
-      const ctx = { ...claude(bowl, h.rt.store), parentFiles: files };
+      const bowl = h.deps.task(BOWL_TASK, 'cpu');
+      const { campaignId, files, baselineSha } = await seedCampaign(h.deps.store, bowl, 'hybrid');
+      const ctx = { ...claude(bowl, h.deps.store), parentFiles: files };
       fake.setBrain(() => submit('LR = 0.01  # learning rate', 'LR = 0.02  # learning rate'));
       const seen = async (proposer: ProposerConfig) => {
         const before = fake.requests.length;

@@ -39,7 +39,7 @@ describe('campaign signals', function () {
     await new Promise((r) => setTimeout(r, 3000));
     const still = await status();
     assert.equal(still.started, drained.started, 'no trial starts while paused');
-    assert.equal(await h.rt.store.trials.countDocuments({ campaignId }), drained.finished, 'every finished trial is recorded');
+    assert.equal(await h.deps.store.trials.countDocuments({ campaignId }), drained.finished, 'every finished trial is recorded');
 
     await handle.signal('resume');
     await until('trials after resume', async () => (await status()).finished > drained.finished);
@@ -48,6 +48,6 @@ describe('campaign signals', function () {
     assert.equal(result.note, 'stopped by signal');
     assert.equal(result.status.inFlight.length, 0);
     assert.ok(result.status.started < 41, 'stopped before the budget was spent');
-    assert.equal(await h.rt.store.trials.countDocuments({ campaignId }), result.status.started, 'in-flight trials finished and were recorded');
+    assert.equal(await h.deps.store.trials.countDocuments({ campaignId }), result.status.started, 'in-flight trials finished and were recorded');
   });
 });

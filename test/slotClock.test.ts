@@ -20,7 +20,7 @@ describe('stage seconds on the slot clock', function () {
     // Two trials in flight, one slot: one of them waits for the other's train and evaluate.
     const handle = await startCampaign(h.client, { campaignId, task: TOY_TASK, budget: { trials: 2 }, parallelism: 2, proposer: { kind: 'replay', proposals: [slow('2.0'), slow('2.5')] } });
     const result = await handle.result();
-    const trials = await h.rt.store.trials.find({ campaignId, index: { $gt: 0 } }).toArray();
+    const trials = await h.deps.store.trials.find({ campaignId, index: { $gt: 0 } }).toArray();
     assert.equal(trials.length, 2);
     for (const t of trials) {
       const train = t.stages.find((s) => s.stage === 'train')!;
@@ -30,7 +30,7 @@ describe('stage seconds on the slot clock', function () {
     }
     const waited = Math.max(...trials.map((t) => t.stages.find((s) => s.stage === 'train')!.queuedS ?? 0));
     assert.ok(waited >= 2, `one trial waited for the busy slot (${waited} s), recorded apart`);
-    const slotSeconds = (await h.rt.store.trials.find({ campaignId }).toArray()).flatMap((t) => t.stages).filter((s) => s.stage === 'train' || s.stage === 'evaluate').reduce((a, s) => a + s.seconds, 0);
+    const slotSeconds = (await h.deps.store.trials.find({ campaignId }).toArray()).flatMap((t) => t.stages).filter((s) => s.stage === 'train' || s.stage === 'evaluate').reduce((a, s) => a + s.seconds, 0);
     assert.ok(Math.abs(result.status.used.gpuHours * 3600 - slotSeconds) < 1e-6, 'GPU-hours add up slot seconds, without the wait');
   });
 });

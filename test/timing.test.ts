@@ -21,12 +21,12 @@ describe('noise-aware judging of a timing metric', function () {
       proposer: { kind: 'replay', proposals: [faster] },
     });
     await handle.result();
-    const [base, fast] = await h.rt.store.trials.find({ campaignId }).sort({ index: 1 }).toArray();
+    const [base, fast] = await h.deps.store.trials.find({ campaignId }).sort({ index: 1 }).toArray();
     assert.equal(base!._id, trialId(campaignId, 0));
     assert.equal(base!.stages.filter((s) => s.stage === 'train').length, 3);
     assert.ok(base!.score! >= 0.6 && base!.score! < 3, `baseline median ${base!.score} is the harness's wall time`);
     assert.ok(base!.spread !== null && base!.spread >= 0);
-    const campaign = await h.rt.store.campaigns.findOne({ _id: campaignId });
+    const campaign = await h.deps.store.campaigns.findOne({ _id: campaignId });
     assert.equal(campaign!.baseline!.spread, base!.spread);
     assert.equal(fast!.label, 'keep', fast!.reason);
     assert.match(fast!.rule!, /median of 3 runs, minimize by more than .* 2σ of baseline spread/);

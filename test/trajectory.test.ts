@@ -92,7 +92,7 @@ describe('trajectory: watch, report, export, import, compare', function () {
     const { stdout } = await lineage('export', campaignId, '--out', dir);
     assert.match(stdout, /exported 7 trials/);
     const jsonl = readFileSync(path.join(dir, 'trials.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    const docs = await h.rt.store.trials.find({ campaignId }).sort({ index: 1 }).toArray();
+    const docs = await h.deps.store.trials.find({ campaignId }).sort({ index: 1 }).toArray();
     assert.deepEqual(jsonl, JSON.parse(JSON.stringify(docs)), 'one complete line per trial');
 
     const [header, ...rows] = parseTsv(readFileSync(path.join(dir, 'results.tsv'), 'utf8'), 'results.tsv');
@@ -128,7 +128,7 @@ describe('trajectory: watch, report, export, import, compare', function () {
     const without = (rows: typeof a) => rows.map((r) => r.cells.filter((_, i) => i !== job));
     assert.deepEqual(without(b), without(a));
     assert.deepEqual(without(read(again, 'tree.tsv').slice(1)), without(read(dir, 'tree.tsv').slice(1)));
-    const campaign = await h.rt.store.campaigns.findOne({ _id: copy });
+    const campaign = await h.deps.store.campaigns.findOne({ _id: copy });
     assert.equal(campaign!.best!.index, 6);
     assert.equal(campaign!.baseline!.score, 4);
     const { stdout: rep } = await lineage('report', copy, '--out', path.join(tmp, 'imported.html'));
@@ -152,7 +152,7 @@ describe('trajectory: watch, report, export, import, compare', function () {
     // Header, exp_000, exp_001 (two lines: its hypothesis holds a newline), exp_002, exp_003, then exp_004 on line 7.
     assert.match(lenient.stderr, /^skipped: broken\.tsv line 7, column loss: "fast" is not a number; row skipped$/m);
     assert.match(lenient.stdout, /imported 6 trials into campaign .* 0 rows recovered, 1 skipped/);
-    assert.deepEqual((await h.rt.store.trials.find({ campaignId: skipping }).sort({ index: 1 }).toArray()).map((t) => t.index), [0, 1, 2, 3, 5, 6]);
+    assert.deepEqual((await h.deps.store.trials.find({ campaignId: skipping }).sort({ index: 1 }).toArray()).map((t) => t.index), [0, 1, 2, 3, 5, 6]);
 
     const id = uniqueId('broken');
     const err = await lineage('import', file, '--campaign', id, '--task', 'toy', '--direction', 'minimize', '--strict').then(
@@ -162,8 +162,8 @@ describe('trajectory: watch, report, export, import, compare', function () {
     assert.ok(err, 'import --strict must fail');
     assert.equal(err.code, 1);
     assert.match(err.stderr, /broken\.tsv line 7, column loss: "fast" is not a number \(--strict/);
-    assert.equal(await h.rt.store.trials.countDocuments({ campaignId: id }), 0);
-    assert.equal(await h.rt.store.campaigns.countDocuments({ _id: id }), 0);
+    assert.equal(await h.deps.store.trials.countDocuments({ campaignId: id }), 0);
+    assert.equal(await h.deps.store.campaigns.countDocuments({ _id: id }), 0);
 
     writeFileSync(file, good.replace('\tkeep\t', '\tkept\t'));
     const bad = await lineage('import', file, '--campaign', id, '--task', 'toy', '--direction', 'minimize', '--strict').then(() => null, (e: { stderr: string }) => e);
@@ -171,7 +171,7 @@ describe('trajectory: watch, report, export, import, compare', function () {
   });
 
   it('compare reads a live campaign and its imported copy', async () => {
-    const copies = await h.rt.store.campaigns.find({ importedFrom: path.join(tmp, 'export', 'results.tsv') }).toArray();
+    const copies = await h.deps.store.campaigns.find({ importedFrom: path.join(tmp, 'export', 'results.tsv') }).toArray();
     assert.ok(copies.length >= 1, 'the round-trip import ran first');
     const { stdout } = await lineage('compare', campaignId, copies[0]!._id, '--out', path.join(tmp, 'compare.html'));
     const row = (name: string) => stdout.split('\n').find((l) => l.startsWith(name))?.split(/\s{2,}/).slice(1);

@@ -9,7 +9,7 @@ import { lineageHome } from '../src/config.js';
 import { trialId } from '../src/ids.js';
 
 function startGpuWorker(host: string): ChildProcess {
-  return spawn(process.execPath, [path.join(repoRoot(), 'dist/workers/gpu.js'), '--slots', '1'], {
+  return spawn(process.execPath, [path.join(repoRoot(), 'dist/src/cli/main.js'), 'worker', 'gpu', '--slots', '1'], {
     env: { ...process.env, LINEAGE_HOST: host },
     stdio: 'ignore',
   });
@@ -52,12 +52,12 @@ describe('worker killed mid-train', function () {
 
     workers.push(startGpuWorker('host-b'));
     const result = await handle.result();
-    const docs = await h.rt.store.trials.find({ _id: id }).toArray();
+    const docs = await h.deps.store.trials.find({ _id: id }).toArray();
     assert.equal(docs.length, 1);
     assert.equal(docs[0]!.train!.attempt, 2, 'the second attempt trained it');
     assert.equal(docs[0]!.train!.host, 'host-b');
     assert.equal(docs[0]!.label, 'discard');
     assert.equal(result.status.counts.discard, 1);
-    assert.equal(await h.rt.store.trials.countDocuments({ campaignId }), 2);
+    assert.equal(await h.deps.store.trials.countDocuments({ campaignId }), 2);
   });
 });

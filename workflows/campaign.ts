@@ -40,7 +40,7 @@ const setupActivities = (outageS: number) =>
     startToCloseTimeout: '5 min',
     scheduleToCloseTimeout: `${5 * 60 + outageS} s`,
     heartbeatTimeout: '30 s',
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: ['TaskSpecError', 'CampaignInputError'] },
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' }, // bad input fails non-retryable (activities/failures.ts)
   });
 
 const parallelismError = (n: unknown, field = 'parallelism') =>

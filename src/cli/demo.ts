@@ -6,7 +6,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { startLocalServices } from '../services/local.js';
 import { lineageHome, mongoDbName } from '../config.js';
-import { Runtime } from '../runtime.js';
+import { StageDeps } from '../stageDeps.js';
 import { cpuSlots } from '../runner/slot.js';
 import { connectWorker, createControlWorker, createSlotWorkers } from '../workerHost.js';
 import { temporalClient } from './client.js';
@@ -38,9 +38,9 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   process.env.TEMPORAL_ADDRESS = services.temporalAddress;
   process.env.MONGODB_URI = services.mongoUri;
 
-  const rt = await Runtime.connect();
+  const deps = await StageDeps.connect();
   const connection = await connectWorker(services.temporalAddress);
-  const workers: Worker[] = [await createControlWorker(rt, connection), ...(await createSlotWorkers(rt, connection, cpuSlots(o.slots, o.threads)))];
+  const workers: Worker[] = [await createControlWorker(deps, connection), ...(await createSlotWorkers(deps, connection, cpuSlots(o.slots, o.threads)))];
   const running = Promise.all(workers.map((w) => w.run()));
 
   let stopping = false;
@@ -50,7 +50,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
     await running.catch(() => undefined);
     await connection.close();
-    await rt.close();
+    await deps.close();
     await services.stop();
     process.exit(code);
   };
@@ -77,8 +77,8 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   if (services.uiUrl) console.log(`Temporal UI: ${services.uiUrl}/namespaces/default/workflows/${o.campaignId}`);
   console.log(`MongoDB:     ${services.mongoUri}${mongoDbName()} (collections campaigns, trials)`);
 
-  const campaignDoc = async () => rt.store.campaigns.findOne({ _id: o.campaignId });
-  const feed = new TrialFeed(rt.store, o.campaignId);
+  const campaignDoc = async () => deps.store.campaigns.findOne({ _id: o.campaignId });
+  const feed = new TrialFeed(deps.store, o.campaignId);
   const ticker = setInterval(() => void feed.poll().catch(() => undefined), 1000);
   const result: CampaignResult = await handle.result();
   clearInterval(ticker);
@@ -91,7 +91,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   console.log(`baseline ${metric}: ${show(doc?.baseline?.score)}`);
   console.log(`best ${metric}:     ${doc?.best ? `${show(doc.best.score)} (trial #${doc.best.index}, commit ${doc.best.sha.slice(0, 10)})` : '—'}`);
   console.log(`labels: ${Object.entries(result.status.counts).map(([k, v]) => `${k} ${v}`).join(', ')}  — ${result.note}`);
-  const baseline = await rt.store.trials.findOne({ campaignId: o.campaignId, index: 0 });
+  const baseline = await deps.store.trials.findOne({ campaignId: o.campaignId, index: 0 });
   if (baseline && baseline.label !== 'keep') {
     console.log(`\nthe baseline ended ${baseline.label}: ${failureGist(baseline, 200)}`);
     for (const stage of ['train', 'eval']) {

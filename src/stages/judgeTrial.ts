@@ -1,12 +1,12 @@
 // judge: legality and keep/discard against the campaign's best at the time of judging
 // (parallel trials may have moved it since this trial started).
-import type { Runtime } from '../runtime.js';
+import type { StageDeps } from '../stageDeps.js';
 import type { EvaluateResult, TrainResult, TrialInput, Verdict } from '../types.js';
 import { judge } from '../judge.js';
 
-export async function judgeTrial(rt: Runtime, input: TrialInput, runs: { train: TrainResult; evaluate: EvaluateResult }[]): Promise<Verdict> {
-  const { spec } = rt.task(input.task, input.preset);
-  const campaign = await rt.store.campaigns.findOne({ _id: input.campaignId }, { projection: { best: 1, baseline: 1 } });
+export async function judgeTrial(deps: StageDeps, input: TrialInput, runs: { train: TrainResult; evaluate: EvaluateResult }[]): Promise<Verdict> {
+  const { spec } = deps.task(input.task, input.preset);
+  const campaign = await deps.store.campaigns.findOne({ _id: input.campaignId }, { projection: { best: 1, baseline: 1 } });
   const isBaseline = input.specialist === 'baseline';
   return judge({
     runs,

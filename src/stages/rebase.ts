@@ -4,24 +4,24 @@
 // makes the commit and its snapshot and touches nothing else (the trial may yet train what it has);
 // `adoptRebase` claims its recipe (no duplicates) and points the trial's branch at it. The workflow
 // preflights it again; a conflict, or a change the best already holds, sends the trial back to its proposer.
-import type { Runtime } from '../runtime.js';
+import type { StageDeps } from '../stageDeps.js';
 import type { AdoptResult, Proposal, RebaseResult, TrialInput } from '../types.js';
 import { loadSnapshot, saveSnapshot } from '../recipe/snapshot.js';
 import { knobValues } from '../proposers/knobLines.js';
 import { claimTree, duplicateReason } from './treeClaims.js';
 
-export async function rebaseTrial(rt: Runtime, input: TrialInput, step: { sha: string; from: string; onto: string; proposal: Proposal }): Promise<RebaseResult> {
-  const repo = rt.repository(input.campaignId);
+export async function rebaseTrial(deps: StageDeps, input: TrialInput, step: { sha: string; from: string; onto: string; proposal: Proposal }): Promise<RebaseResult> {
+  const repo = deps.repository(input.campaignId);
   const merged = await repo.threeWay(step.from, step.onto, step.sha);
   if ('conflicts' in merged) return { ok: false, reason: `its change conflicts with the new best in ${merged.conflicts.join(', ')}` };
   if (merged.changed.size === 0) return { ok: false, reason: 'the new best already holds its change' };
-  const files = new Map([...(await loadSnapshot(rt.store, step.onto)), ...merged.changed]);
+  const files = new Map([...(await loadSnapshot(deps.store, step.onto)), ...merged.changed]);
   const { proposal } = step;
   const message = `trial ${input.index} (${proposal.specialist}): ${proposal.hypothesis} [rebased onto ${step.onto.slice(0, 12)}]`.slice(0, 2000);
   const parents = proposal.portedFrom ? [step.onto, proposal.portedFrom.sha] : [step.onto];
   const sha = await repo.commit(parents, merged.changed, message, null, input.startedAt);
-  await saveSnapshot(rt.store, input.campaignId, sha, files);
-  const knobs = rt.task(input.task, input.preset).spec.knobs;
+  await saveSnapshot(deps.store, input.campaignId, sha, files);
+  const knobs = deps.task(input.task, input.preset).spec.knobs;
   return {
     ok: true,
     sha,
@@ -32,9 +32,9 @@ export async function rebaseTrial(rt: Runtime, input: TrialInput, step: { sha: s
   };
 }
 
-export async function adoptRebase(rt: Runtime, input: TrialInput, sha: string): Promise<AdoptResult> {
-  const duplicateOf = await claimTree(rt.store, input.campaignId, input.index, await loadSnapshot(rt.store, sha));
+export async function adoptRebase(deps: StageDeps, input: TrialInput, sha: string): Promise<AdoptResult> {
+  const duplicateOf = await claimTree(deps.store, input.campaignId, input.index, await loadSnapshot(deps.store, sha));
   if (duplicateOf !== null) return { ok: false, reason: duplicateReason(duplicateOf) };
-  await rt.repository(input.campaignId).pointRef(`refs/heads/trials/${input.index}`, sha);
+  await deps.repository(input.campaignId).pointRef(`refs/heads/trials/${input.index}`, sha);
   return { ok: true };
 }

@@ -1,11 +1,11 @@
 // record: the trial document (idempotent by trial id) and the campaign's best.
-import type { Runtime } from '../runtime.js';
+import type { StageDeps } from '../stageDeps.js';
 import type { BestRef, TrialRecord } from '../types.js';
 import { dropInFlight, noteOutcome } from '../lineage/summary.js';
 
 /** Returns the campaign's new best when this trial became it, else null. */
-export async function recordTrial(rt: Runtime, record: TrialRecord): Promise<BestRef | null> {
-  const { store } = rt;
+export async function recordTrial(deps: StageDeps, record: TrialRecord): Promise<BestRef | null> {
+  const { store } = deps;
   await store.trials.replaceOne({ _id: record.trialId }, { ...record, recordedAt: new Date().toISOString() }, { upsert: true });
   // An infra_error is no research outcome: proposers do not learn from it, and the campaign runs
   // the index again, whose outcome is the one the lineage keeps.

@@ -1,6 +1,6 @@
 // Campaign setup: the recipe repository with its baseline commit, the pinned evaluator hash,
 // and the campaign document. Idempotent, so a retried or resumed campaign finds the same state.
-import type { Runtime } from '../runtime.js';
+import type { StageDeps } from '../stageDeps.js';
 import type { CampaignInput, CampaignSetup } from '../types.js';
 import { hashEvaluator } from '../task/evaluatorHash.js';
 import { saveSnapshot } from '../recipe/snapshot.js';
@@ -15,14 +15,14 @@ export class CampaignInputError extends Error {
   override name = 'CampaignInputError';
 }
 
-export async function setupCampaign(rt: Runtime, input: CampaignInput, startedAt: string): Promise<CampaignSetup> {
+export async function setupCampaign(deps: StageDeps, input: CampaignInput, startedAt: string): Promise<CampaignSetup> {
   const preset = input.preset ?? 'cpu';
-  const task = rt.task(input.task, preset);
+  const task = deps.task(input.task, preset);
   // The control host runs preflight (the task's size projection): its Python must be ready too.
   await assertTaskReady(task).catch((err: Error) => {
     throw new CampaignInputError(err.message);
   });
-  const existing = await rt.store.campaigns.findOne({ _id: input.campaignId });
+  const existing = await deps.store.campaigns.findOne({ _id: input.campaignId });
   if (existing && existing.task !== task.spec.name) {
     throw new CampaignInputError(`campaign ${input.campaignId} already exists for task ${existing.task}, not ${task.spec.name}`);
   }
@@ -38,12 +38,12 @@ export async function setupCampaign(rt: Runtime, input: CampaignInput, startedAt
     const problem = await optunaProblem(task.spec, optimizerField);
     if (problem) throw new CampaignInputError(problem);
   }
-  const repo = rt.repository(input.campaignId);
+  const repo = deps.repository(input.campaignId);
   const baselineSha = await repo.init(task.recipeDir, startedAt, task.recipeFiles);
-  await saveSnapshot(rt.store, input.campaignId, baselineSha, await repo.snapshot(baselineSha));
+  await saveSnapshot(deps.store, input.campaignId, baselineSha, await repo.snapshot(baselineSha));
   const evaluatorHash = existing?.evaluatorHash ?? hashEvaluator(task.evaluatorDir);
   const metric = task.spec.metric;
-  await rt.store.campaigns.updateOne(
+  await deps.store.campaigns.updateOne(
     { _id: input.campaignId },
     {
       $setOnInsert: {

@@ -2,7 +2,7 @@
 // commands under their budgets, outputs kept on the slot's host between the two stages.
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import type { Runtime } from '../runtime.js';
+import type { StageDeps } from '../stageDeps.js';
 import type { Slot } from '../runner/slot.js';
 import type { BestRef, EvaluateResult, RunOutcome, TrainResult } from '../types.js';
 import { loadSnapshot, writeCheckout } from '../recipe/snapshot.js';
@@ -57,13 +57,13 @@ export class SlotOutputsLostError extends Error {
   override name = 'SlotOutputsLost';
 }
 
-function paths(rt: Runtime, slot: Slot, req: SlotRequest) {
-  const checkout = path.join(rt.home, 'slots', slot.id, req.trialId);
-  const logs = path.join(rt.home, 'logs', req.campaignId);
+function paths(deps: StageDeps, slot: Slot, req: SlotRequest) {
+  const checkout = path.join(deps.home, 'slots', slot.id, req.trialId);
+  const logs = path.join(deps.home, 'logs', req.campaignId);
   return { checkout, run: path.join(checkout, 'run'), logs };
 }
 
-function env(rt: Runtime, task: LoadedTask, slot: Slot, req: SlotRequest, checkout: string, dataDir: string) {
+function env(deps: StageDeps, task: LoadedTask, slot: Slot, req: SlotRequest, checkout: string, dataDir: string) {
   const trainDir = path.join(dataDir, 'train');
   return trialEnv({
     checkout,
@@ -85,23 +85,23 @@ function verifyEvaluator(task: LoadedTask, pinned: string): void {
   }
 }
 
-export async function trainOnSlot(rt: Runtime, slot: Slot, req: SlotRequest, hooks: StageHooks): Promise<TrainResult> {
-  const task = rt.task(req.task, req.preset);
+export async function trainOnSlot(deps: StageDeps, slot: Slot, req: SlotRequest, hooks: StageHooks): Promise<TrainResult> {
+  const task = deps.task(req.task, req.preset);
   verifyEvaluator(task, req.evaluatorHash);
   await assertTaskReady(task); // a host without the task's packages says which, and retries elsewhere
-  const dataDir = await ensureTaskData(task, req.evaluatorHash, rt.home, rt.python);
-  const { logs } = paths(rt, slot, req);
+  const dataDir = await ensureTaskData(task, req.evaluatorHash, deps.home, deps.python);
+  const { logs } = paths(deps, slot, req);
   if (!task.dataDir) verifyTaskData(dataDir);
   const sandbox = requireSandbox(); // fail closed: no trial code runs unconfined unless the worker was started unsafe
   mkdirSync(logs, { recursive: true });
   const { seeds } = task.spec.train;
-  const where = scoringPaths(rt.home, slot.id, req.trialId, req.seed);
+  const where = scoringPaths(deps.home, slot.id, req.trialId, req.seed);
   if (task.spec.evaluate.scorer) rmSync(where.outputs, { recursive: true, force: true });
   // train.seeds > 1: one timed run per seed, each in its own fresh checkout, none seeing another's outputs.
   const runs: { seed: number; outcome: RunOutcome; outputs?: CollectedOutputs }[] = [];
   for (let i = 0; i < seeds; i++) {
     const seed = seeds > 1 ? req.seed * 1000 + i : req.seed;
-    const r = await trainOneSeed(rt, task, slot, { ...req, seed }, hooks, dataDir, {
+    const r = await trainOneSeed(deps, task, slot, { ...req, seed }, hooks, dataDir, {
       logFile: path.join(logs, seeds > 1 ? `${req.trialId}.train.seed${i}.log` : `${req.trialId}.train.log`),
       outputs: task.spec.evaluate.scorer ? (seeds > 1 ? path.join(where.outputs, `seed_${i}`) : where.outputs) : null,
     });
@@ -118,13 +118,13 @@ export async function trainOnSlot(rt: Runtime, slot: Slot, req: SlotRequest, hoo
 }
 
 /** One timed train run in a fresh checkout of the commit; with trusted scoring its declared outputs are copied to `outputs` and the checkout deleted. */
-async function trainOneSeed(rt: Runtime, task: LoadedTask, slot: Slot, req: SlotRequest, hooks: StageHooks, dataDir: string, to: { logFile: string; outputs: string | null }) {
-  const { checkout, run } = paths(rt, slot, req);
+async function trainOneSeed(deps: StageDeps, task: LoadedTask, slot: Slot, req: SlotRequest, hooks: StageHooks, dataDir: string, to: { logFile: string; outputs: string | null }) {
+  const { checkout, run } = paths(deps, slot, req);
   freshCheckout(checkout); // a retry (or the next seed) starts from a clean checkout; a size-bounded tmpfs where the worker may mount
-  writeCheckout(checkout, await loadSnapshot(rt.store, req.sha));
+  writeCheckout(checkout, await loadSnapshot(deps.store, req.sha));
   mkdirSync(run, { recursive: true });
   mkdirSync(path.join(checkout, '.tmp'), { recursive: true });
-  const command = expandCommand(task.spec.train.command, { python: rt.python, root: repoRoot(), evaluator: task.evaluatorDir, data: dataDir, checkout, run });
+  const command = expandCommand(task.spec.train.command, { python: deps.python, root: repoRoot(), evaluator: task.evaluatorDir, data: dataDir, checkout, run });
   // Training sees the interpreter, its checkout (writable) and the train split; never other
   // trials, the state folder or held-out data. A user's data folder (data.from_env) stays
   // visible: upstream recipes score their own validation split. A train command that runs an
@@ -134,7 +134,7 @@ async function trainOneSeed(rt: Runtime, task: LoadedTask, slot: Slot, req: Slot
   const outcome = await runBudgeted({
     command,
     cwd: checkout,
-    env: env(rt, task, slot, req, checkout, dataDir),
+    env: env(deps, task, slot, req, checkout, dataDir),
     budgetS: task.spec.train.budget_s,
     graceS: task.spec.train.grace_s,
     memoryLimitMb: task.spec.memory_limit_mb,
@@ -146,7 +146,7 @@ async function trainOneSeed(rt: Runtime, task: LoadedTask, slot: Slot, req: Slot
   });
   throwIfInterrupted(hooks, 'train');
   // The host's disk, not the run's own size-capped checkout: a recipe that fills its checkout crashed.
-  throwIfDiskFull(rt.home, outcome);
+  throwIfDiskFull(deps.home, outcome);
   if (!to.outputs) return { outcome };
   // Trusted scoring evaluates the declared outputs only: copy them out, then drop everything else train wrote.
   const outputs = collectOutputs(run, to.outputs, task.spec.outputs!);
@@ -177,28 +177,28 @@ export function combineOutputs(runs: { outputs?: CollectedOutputs }[]): Collecte
   );
 }
 
-export async function evaluateOnSlot(rt: Runtime, slot: Slot, req: SlotRequest, hooks: StageHooks): Promise<EvaluateResult> {
-  const task = rt.task(req.task, req.preset);
+export async function evaluateOnSlot(deps: StageDeps, slot: Slot, req: SlotRequest, hooks: StageHooks): Promise<EvaluateResult> {
+  const task = deps.task(req.task, req.preset);
   verifyEvaluator(task, req.evaluatorHash);
-  const dataDir = await ensureTaskData(task, req.evaluatorHash, rt.home, rt.python);
+  const dataDir = await ensureTaskData(task, req.evaluatorHash, deps.home, deps.python);
   if (!task.dataDir) verifyTaskData(dataDir); // the held-out split the evaluator scores on is the one prepared
-  const { checkout, run, logs } = paths(rt, slot, req);
+  const { checkout, run, logs } = paths(deps, slot, req);
   if (task.spec.evaluate.scorer) {
-    const where = scoringPaths(rt.home, slot.id, req.trialId, req.seed);
+    const where = scoringPaths(deps.home, slot.id, req.trialId, req.seed);
     if (!existsSync(where.outputs)) throw new SlotOutputsLostError(`train outputs ${where.outputs} are gone: train must run again`);
     const logFile = path.join(logs, `${req.trialId}.eval.log`);
-    const result = await scoreRun(rt.python, task, slot, { files: await loadSnapshot(rt.store, req.sha), seed: req.seed, preset: req.preset, trainSeconds: req.trainSeconds, logFile }, where, dataDir, hooks);
+    const result = await scoreRun(deps.python, task, slot, { files: await loadSnapshot(deps.store, req.sha), seed: req.seed, preset: req.preset, trainSeconds: req.trainSeconds, logFile }, where, dataDir, hooks);
     throwIfInterrupted(hooks, 'evaluate');
     rmSync(where.outputs, { recursive: true, force: true });
     return result;
   }
   if (!existsSync(checkout)) throw new SlotOutputsLostError(`checkout ${checkout} is gone: train must run again on this slot`);
-  const command = expandCommand(task.spec.evaluate.command!, { python: rt.python, root: repoRoot(), evaluator: task.evaluatorDir, data: dataDir, checkout, run, train_seconds: req.trainSeconds?.toFixed(3) });
+  const command = expandCommand(task.spec.evaluate.command!, { python: deps.python, root: repoRoot(), evaluator: task.evaluatorDir, data: dataDir, checkout, run, train_seconds: req.trainSeconds?.toFixed(3) });
   if (task.spec.size) command.push('--cap', String(task.spec.size.cap_bytes));
   const outcome = await runBudgeted({
     command,
     cwd: checkout,
-    env: env(rt, task, slot, req, checkout, dataDir),
+    env: env(deps, task, slot, req, checkout, dataDir),
     budgetS: task.spec.evaluate.budget_s,
     graceS: task.spec.evaluate.grace_s,
     memoryLimitMb: task.spec.memory_limit_mb,
@@ -218,7 +218,7 @@ export async function evaluateOnSlot(rt: Runtime, slot: Slot, req: SlotRequest, 
 }
 
 /** The campaign's best as MongoDB holds it (the record stage moves it, the judge reads it). */
-export async function campaignBest(rt: Runtime, campaignId: string): Promise<BestRef | null> {
-  const c = await rt.store.campaigns.findOne({ _id: campaignId }, { projection: { best: 1 } });
+export async function campaignBest(deps: StageDeps, campaignId: string): Promise<BestRef | null> {
+  const c = await deps.store.campaigns.findOne({ _id: campaignId }, { projection: { best: 1 } });
   return c?.best ? { sha: c.best.sha, index: c.best.index } : null;
 }

@@ -37,7 +37,7 @@ describe('red team: the score (golf-mini)', function () {
     const proposals = [GOLF_SHORT, ...GOLF_ATTACKS, GOLF_HONEST].map((a) => ({ specialist: a.specialist, hypothesis: a.name, edits: a.edits }));
     const handle = await startCampaign(h.client, { campaignId, task: 'golf-mini', budget: { trials: proposals.length }, parallelism: 2, proposer: { kind: 'replay', proposals } });
     await handle.result();
-    const all = await h.rt.store.trials.find({ campaignId }).sort({ index: 1 }).toArray();
+    const all = await h.deps.store.trials.find({ campaignId }).sort({ index: 1 }).toArray();
     for (const d of all) docs.set(d.hypothesis, d as unknown as TrialRecord);
     const base = all[0]!;
     assert.equal(base.label, 'keep', story(base as unknown as TrialRecord));
@@ -156,8 +156,8 @@ describe('red team: the score (golf-mini)', function () {
         evaluateArgs: (checkout, run) => ['--checkout', checkout, '--run', run, '--data', dataDir, '--cap', '1000000'],
       });
     before(async () => {
-      const t = h.rt.task('golf-mini', 'cpu');
-      dataDir = await ensureTaskData(t, hashEvaluator(t.evaluatorDir), h.rt.home, h.rt.python);
+      const t = h.deps.task('golf-mini', 'cpu');
+      dataDir = await ensureTaskData(t, hashEvaluator(t.evaluatorDir), h.deps.home, h.deps.python);
     });
     const forged = async (name: string) => {
       const r = await old(attack(name));
@@ -212,7 +212,7 @@ describe('red team: the score (chat-mini)', function () {
     const proposals = [CHAT_SHORT, ...CHAT_ATTACKS].map((a) => ({ specialist: a.specialist, hypothesis: a.name, edits: a.edits }));
     const handle = await startCampaign(h.client, { campaignId, task: 'chat-mini', budget: { trials: proposals.length }, parallelism: 2, proposer: { kind: 'replay', proposals } });
     await handle.result();
-    for (const d of await h.rt.store.trials.find({ campaignId }).toArray()) docs.set(d.hypothesis, d as unknown as TrialRecord);
+    for (const d of await h.deps.store.trials.find({ campaignId }).toArray()) docs.set(d.hypothesis, d as unknown as TrialRecord);
     assert.equal(docs.get('baseline recipe')!.label, 'keep', story(docs.get('baseline recipe')!));
     assert.equal(docs.get('baseline recipe')!.scoring, 'trusted');
     honest = doc('honest: the chat baseline').runScores![0]!;
@@ -237,8 +237,8 @@ describe('red team: the score (chat-mini)', function () {
     assert.match(d.reason, /illegal model/);
   });
   it('control: the old evaluator gave trial code the path to the suite, answers included', async () => {
-    const t = h.rt.task('chat-mini', 'cpu');
-    const dataDir = await ensureTaskData(t, hashEvaluator(t.evaluatorDir), h.rt.home, h.rt.python);
+    const t = h.deps.task('chat-mini', 'cpu');
+    const dataDir = await ensureTaskData(t, hashEvaluator(t.evaluatorDir), h.deps.home, h.deps.python);
     const r = await oldPipeline({
       recipeDir: path.join(repoRoot(), 'tasks', 'chat-mini', 'recipe'),
       oldEvaluatorDir: path.join(repoRoot(), 'test', 'redteam', 'old', 'chat-mini'),
@@ -280,7 +280,7 @@ describe('red team: the score (bench-mini, a shrunk copy)', function () {
     const proposals = BENCH_ATTACKS.map((a) => ({ specialist: a.specialist, hypothesis: a.name, edits: a.edits }));
     const handle = await startCampaign(h.client, { campaignId, task, budget: { trials: proposals.length }, parallelism: 2, proposer: { kind: 'replay', proposals } });
     await handle.result();
-    for (const d of await h.rt.store.trials.find({ campaignId }).toArray()) docs.set(d.hypothesis, d as unknown as TrialRecord);
+    for (const d of await h.deps.store.trials.find({ campaignId }).toArray()) docs.set(d.hypothesis, d as unknown as TrialRecord);
     assert.equal(docs.get('baseline recipe')!.label, 'keep', story(docs.get('baseline recipe')!));
   });
   after(async () => {

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
-import { Runtime } from '../../src/runtime.js';
+import { StageDeps } from '../../src/stageDeps.js';
 import { cpuSlots } from '../../src/runner/slot.js';
 import { connectWorker, createControlWorker, createSlotWorkers } from '../../src/workerHost.js';
 import { repoRoot } from '../../src/task/spec.js';
@@ -12,7 +12,7 @@ import type { CampaignInput, Edit } from '../../src/types.js';
 export const TOY_TASK = path.join(repoRoot(), 'test/fixtures/tasks/toy');
 
 export interface Harness {
-  rt: Runtime;
+  deps: StageDeps;
   client: Client;
   connection: NativeConnection;
   workers: Worker[];
@@ -20,14 +20,14 @@ export interface Harness {
 }
 
 export async function startHarness(o: { slots: number } = { slots: 1 }): Promise<Harness> {
-  const rt = await Runtime.connect();
+  const deps = await StageDeps.connect();
   const connection = await connectWorker();
-  const workers = [await createControlWorker(rt, connection), ...(o.slots ? await createSlotWorkers(rt, connection, cpuSlots(o.slots, 1)) : [])];
+  const workers = [await createControlWorker(deps, connection), ...(o.slots ? await createSlotWorkers(deps, connection, cpuSlots(o.slots, 1)) : [])];
   const running = Promise.all(workers.map((w) => w.run()));
   const clientConnection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS });
   const client = new Client({ connection: clientConnection });
   return {
-    rt,
+    deps,
     client,
     connection,
     workers,
@@ -40,7 +40,7 @@ export async function startHarness(o: { slots: number } = { slots: 1 }): Promise
       await running;
       await connection.close();
       await clientConnection.close();
-      await rt.close();
+      await deps.close();
     },
   };
 }

@@ -1,11 +1,12 @@
-// What every stage needs: the store, the state folder, the interpreter, and tasks loaded once.
+// What every stage needs, handed to the activities (dependency injection): the store, the state
+// folder, the interpreter, and tasks loaded once.
 import path from 'node:path';
 import { Store } from './store/db.js';
 import { lineageHome, pythonPath } from './config.js';
 import { loadTask, type LoadedTask } from './task/spec.js';
 import { RecipeRepository } from './recipe/repository.js';
 
-export class Runtime {
+export class StageDeps {
   private tasks = new Map<string, LoadedTask>();
 
   constructor(
@@ -15,8 +16,8 @@ export class Runtime {
   ) {}
 
   /** Workers and the demo wait out a MongoDB that is not up yet (30 min, the default outage limit). */
-  static async connect(waitS = 30 * 60): Promise<Runtime> {
-    return new Runtime(await Store.connect(undefined, undefined, waitS));
+  static async connect(waitS = 30 * 60): Promise<StageDeps> {
+    return new StageDeps(await Store.connect(undefined, undefined, waitS));
   }
 
   task(name: string, preset: string): LoadedTask {
