@@ -8,13 +8,13 @@ import { CONTROL_QUEUE, GPU_QUEUE } from '../src/ids.js';
 import { SA } from '../src/searchAttributes.js';
 import { bestMovedSignal, trialStageSignal } from './api.js';
 import { addUsage, slotSeconds, trialOutcome, trialRecord } from '../src/trialRecord.js';
+import { DEFAULT_OUTAGE_LIMIT_S } from '../src/campaignState.js';
 
 /**
  * No attempt cap: a stage retries with backoff until it succeeds or the campaign's outage limit
  * passes. Errors no retry can fix come back non-retryable from the activity (activities/failures.ts).
  */
 const WAIT_OUT = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' };
-export const DEFAULT_OUTAGE_LIMIT_S = 30 * 60;
 /** Control activities heartbeat every few seconds (activities/heartbeat.ts): a dead control worker is noticed in this time. */
 const CONTROL_HEARTBEAT = '30 s';
 
