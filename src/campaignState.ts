@@ -6,6 +6,7 @@ import type { Budget, CampaignCarry, CampaignInput, CampaignSetup, CampaignStatu
 import { msUntilTimeRule, stopReason, type RuleState } from './campaignRules.js';
 import { chooseByBandit, remember, roundRobin, trialReward } from './specialistChoice.js';
 import { isBetter } from './metric.js';
+import { isBaseline } from './ids.js';
 
 /** Trials per workflow run before continue-as-new (sooner when the server suggests it). */
 export const DEFAULT_TRIALS_PER_RUN = 200;
@@ -115,7 +116,7 @@ export class CampaignState {
   /** A trial's child workflow is being started: it is in flight and (but for the baseline) spends a trial of the budget. */
   launched(index: number, specialist: string, trialId: string, nowIso: string): void {
     this.c.nextIndex = Math.max(this.c.nextIndex, index + 1);
-    if (index > 0) this.c.spent.trials++;
+    if (!isBaseline({ index })) this.c.spent.trials++;
     this.inFlight.push({ index, specialist, trialId, stage: 'starting', since: nowIso });
   }
 
@@ -132,7 +133,7 @@ export class CampaignState {
     if (o.label === 'infra_error' && (this.reruns[o.index] ?? 0) < MAX_RERUNS) {
       this.reruns[o.index] = (this.reruns[o.index] ?? 0) + 1;
       this.rerun.push({ index: o.index, specialist: o.specialist });
-      if (o.index > 0) c.spent.trials--;
+      if (!isBaseline(o)) c.spent.trials--;
       return;
     }
     c.finished++;
@@ -140,10 +141,10 @@ export class CampaignState {
     this.outcomes.push(o);
     const bestBefore = c.best?.score ?? null;
     if (o.keep && o.score !== null && o.sha && (!c.best || isBetter(direction, o.score, c.best.score))) c.best = { index: o.index, score: o.score, sha: o.sha };
-    if (o.index === 0) c.baseline = o.score;
+    if (isBaseline(o)) c.baseline = o.score;
     else c.bandit = remember(c.bandit, { specialist: o.specialist, reward: trialReward(o.keep, o.score, bestBefore, direction) });
     // The baseline counts as a keep for the plateau rule: its clock starts there.
-    if (o.keep || o.index === 0) {
+    if (o.keep || isBaseline(o)) {
       c.trialsSinceKeep = 0;
       c.lastKeepAt = nowIso;
     } else c.trialsSinceKeep++;

@@ -1,6 +1,7 @@
 // A trial's record and the outcome it hands the campaign, assembled from what its stages returned.
 // Pure: the trial workflow calls it.
 import type { EvaluateResult, Proposal, StageTiming, TrainResult, TrialInput, TrialOutcome, TrialRebase, TrialRecord, Usage, Verdict } from './types.js';
+import { isBaseline } from './ids.js';
 
 export interface TrialParts {
   trialId: string;
@@ -32,7 +33,7 @@ export function trialRecord(t: TrialParts): TrialRecord {
     rebases: t.rebases,
     secondParentSha: t.proposal?.portedFrom?.sha ?? null,
     sha: t.sha,
-    hypothesis: input.specialist === 'baseline' ? 'baseline recipe' : (t.proposal?.hypothesis ?? ''),
+    hypothesis: isBaseline(input) ? 'baseline recipe' : (t.proposal?.hypothesis ?? ''),
     proposal: t.proposal,
     diff: t.diff,
     label: verdict.label,

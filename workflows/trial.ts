@@ -4,7 +4,7 @@ import { proxyActivities, patched, workflowInfo, upsertSearchAttributes, upsertM
 import type { ControlActivities, SlotActivities } from '../activities/index.js';
 import type { SlotRequest } from '../src/stages/trainAndEvaluate.js';
 import type { BestRef, EvaluateResult, Label, PreflightResult, Proposal, RebaseResult, RunOutcome, SlotClock, StageTiming, StaleParent, TrainResult, TrialInput, TrialOutcome, TrialRebase, Usage, Verdict } from '../src/types.js';
-import { CONTROL_QUEUE, GPU_QUEUE } from '../src/ids.js';
+import { CONTROL_QUEUE, GPU_QUEUE, isBaseline } from '../src/ids.js';
 import { SA } from '../src/searchAttributes.js';
 import { bestMovedSignal, trialStageSignal } from './api.js';
 import { addUsage, slotSeconds, trialOutcome, trialRecord } from '../src/trialRecord.js';
@@ -109,7 +109,7 @@ export async function trial(input: TrialInput): Promise<TrialOutcome> {
     return r;
   }
 
-  const baseline = input.specialist === 'baseline';
+  const baseline = isBaseline(input);
   let proposal = null as Proposal | null; // `as`: set inside closures, so TS must not narrow it to null here
   let usage: Usage = { inputTokens: 0, outputTokens: 0, dollars: 0 };
   let sha: string | null = baseline ? input.parentSha : null;

@@ -1,8 +1,9 @@
 // `lineage status`: a campaign's status query, readable in a terminal.
 import type { CampaignStatus } from '../types.js';
 import type { StageWait } from './stageWaits.js';
+import { sig } from '../format.js';
 
-const num = (x: number | null | undefined, digits = 4) => (x === null || x === undefined ? '—' : Number(x.toPrecision(digits)).toString());
+const num = (x: number | null | undefined, digits = 4) => sig(x, digits);
 
 function duration(seconds: number): string {
   if (seconds < 120) return `${Math.round(seconds)} s`;

@@ -1,10 +1,9 @@
 // The terminal view of a campaign: one row per finished trial, read from MongoDB.
 import type { Store, TrialDoc } from '../store/db.js';
 import { isBetter, type Direction } from '../metric.js';
+import { sig } from '../format.js';
 
-function fmt(x: number | null | undefined): string {
-  return x === null || x === undefined ? '—' : Number(x.toPrecision(5)).toString();
-}
+const fmt = (x: number | null | undefined): string => sig(x, 5);
 
 const EXCEPTION_LINE = /^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Warning)\b.*$/;
 

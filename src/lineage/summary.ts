@@ -5,6 +5,8 @@
 // compare-and-swap on a version field (no transactions needed); every update is idempotent by trial index.
 import type { Collection } from 'mongodb';
 import type { KnobMove, Label, Proposal, TrialRecord } from '../types.js';
+import { isBaseline } from '../ids.js';
+import { clip } from '../format.js';
 
 export const SUMMARY_LIMITS = { campaignRecent: 40, memberRecent: 12, knobMoves: 4, hypothesis: 240, reason: 300, logTail: 400 };
 
@@ -61,7 +63,6 @@ export interface LineageSummaryDoc {
 
 export const memberKey = (campaignId: string, member: string) => `${campaignId}/${member}`;
 
-const clip = (s: string, n: number) => (s.length > n ? s.slice(0, n - 1) + '…' : s);
 
 export function emptySummary(id: string, campaignId: string): LineageSummaryDoc {
   return { _id: id, campaignId, version: 0, total: 0, counts: {}, recent: [], kept: [], inFlight: [], dollars: 0, knobs: {} };
@@ -119,7 +120,7 @@ export function foldOutcome(doc: LineageSummaryDoc, r: TrialRecord): number | nu
   doc.inFlight = doc.inFlight.filter((f) => f.index !== r.index);
   if (doc.recent.some((t) => t.index === r.index) || doc.kept.some((t) => t.index === r.index)) return undefined;
   const parent = doc.kept.find((k) => k.sha === r.parentSha);
-  const delta = r.score !== null && parent?.score != null && r.index !== 0 ? r.score - parent.score : null;
+  const delta = r.score !== null && parent?.score != null && !isBaseline(r) ? r.score - parent.score : null;
   doc.total++;
   doc.counts[r.label] = (doc.counts[r.label] ?? 0) + 1;
   doc.recent = [...doc.recent, recentOf(r, delta)].slice(-SUMMARY_LIMITS.campaignRecent);

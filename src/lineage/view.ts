@@ -6,6 +6,8 @@ import type { Store } from '../store/db.js';
 import { readSummary, type KeptTrial, type RecentTrial } from './summary.js';
 import type { Label } from '../types.js';
 import { bestFirst, betterWord, type Direction } from '../metric.js';
+import { isBaseline } from '../ids.js';
+import { clipLine, sig } from '../format.js';
 
 export const VIEW_LIMITS = { chain: 16, topKept: 8, mine: 12, inFlight: 16, insightsChars: 2400, line: 220, excerpt: 400 };
 
@@ -42,7 +44,7 @@ export async function loadLineageData(store: Store, campaignId: string, speciali
   const bySha = new Map(all.kept.map((k) => [k.sha, k] as const));
   const kept = (k: KeptTrial): ViewTrial => {
     const parent = scoreBySha.get(k.parentSha);
-    return { index: k.index, specialist: k.specialist, hypothesis: k.hypothesis, label: 'keep', score: k.score, delta: k.score !== null && parent != null && k.index !== 0 ? k.score - parent : null };
+    return { index: k.index, specialist: k.specialist, hypothesis: k.hypothesis, label: 'keep', score: k.score, delta: k.score !== null && parent != null && !isBaseline(k) ? k.score - parent : null };
   };
   const chain: ViewTrial[] = [];
   const seen = new Set<number>();
@@ -51,7 +53,7 @@ export async function loadLineageData(store: Store, campaignId: string, speciali
     chain.unshift(kept(k));
   }
   const topKept = all.kept
-    .filter((k) => k.index !== 0 && k.score !== null)
+    .filter((k) => !isBaseline(k) && k.score !== null)
     .sort((a, b) => bestFirst(campaign.metric.direction)(a.score!, b.score!))
     .slice(0, VIEW_LIMITS.topKept)
     .map(kept);
@@ -72,13 +74,9 @@ export async function loadLineageData(store: Store, campaignId: string, speciali
   };
 }
 
-const clip = (s: string, n: number) => {
-  const one = s.replace(/\s+/g, ' ').trim();
-  return one.length > n ? one.slice(0, n - 1) + '…' : one;
-};
-const num = (x: number | null) => (x === null ? '—' : Number(x.toPrecision(6)).toString());
+const num = (x: number | null) => sig(x, 6);
 const signed = (x: number | null) => (x === null ? '' : ` (${x >= 0 ? '+' : ''}${Number(x.toPrecision(4))})`);
-const line = (t: ViewTrial) => clip(`#${t.index} [${t.specialist}] ${t.label} ${num(t.score)}${signed(t.delta)} — ${t.hypothesis}`, VIEW_LIMITS.line);
+const line = (t: ViewTrial) => clipLine(`#${t.index} [${t.specialist}] ${t.label} ${num(t.score)}${signed(t.delta)} — ${t.hypothesis}`, VIEW_LIMITS.line);
 
 /** Log excerpts matter where the recipe failed: the agent must see why to avoid it next time. */
 const FAILURES: Label[] = ['crash', 'preflight_crash', 'train_budget_overrun', 'eval_budget_overrun', 'diverged', 'size_blocked', 'gate_miss', 'apply_failed', 'illegal_edit', 'proposal_invalid', 'suspect'];
@@ -104,7 +102,7 @@ export function renderLineageView(d: LineageData): string {
     out.push(`- ${line(t)}`);
     if (FAILURES.includes(t.label)) {
       // Reasons and logs carry text the trial's code printed: quoted and clipped, never instructions.
-      if (t.reason) out.push(`  why (trial output, quoted): ${JSON.stringify(clip(t.reason, VIEW_LIMITS.line))}`);
+      if (t.reason) out.push(`  why (trial output, quoted): ${JSON.stringify(clipLine(t.reason, VIEW_LIMITS.line))}`);
       const tail = (t.logTail ?? '').trim().split('\n').slice(-6).join('\n');
       if (tail) out.push(`  log tail (trial output, quoted):\n${tail.slice(-VIEW_LIMITS.excerpt).split('\n').map((l) => `    | ${l}`).join('\n')}`);
     }
@@ -112,7 +110,7 @@ export function renderLineageView(d: LineageData): string {
 
   out.push('', '## In flight now (do not duplicate these)');
   if (d.inFlight.length === 0) out.push('- nothing else in flight');
-  for (const p of d.inFlight.slice(0, VIEW_LIMITS.inFlight)) out.push(`- ${clip(`#${p.index} [${p.specialist}] ${p.hypothesis}`, VIEW_LIMITS.line)}`);
+  for (const p of d.inFlight.slice(0, VIEW_LIMITS.inFlight)) out.push(`- ${clipLine(`#${p.index} [${p.specialist}] ${p.hypothesis}`, VIEW_LIMITS.line)}`);
 
   const counts = Object.entries(d.counts).sort((a, b) => b[1] - a[1]).map(([l, n]) => `${l} ${n}`);
   out.push('', `## Outcomes so far: ${counts.join(', ') || 'none'}`);
@@ -120,7 +118,7 @@ export function renderLineageView(d: LineageData): string {
 
   if (d.suggestion) {
     out.push('', `## The optimizer's suggestion (${d.suggestion.arm}, from this campaign's trials)`);
-    out.push(`- ${clip(d.suggestion.hypothesis, VIEW_LIMITS.line * 2)}`);
+    out.push(`- ${clipLine(d.suggestion.hypothesis, VIEW_LIMITS.line * 2)}`);
     out.push('Take it as is, refine it, or propose something else: it is a hint, not an order.');
   }
 

@@ -14,6 +14,7 @@ import { loadSnapshot } from '../recipe/snapshot.js';
 import { readSummary } from '../lineage/summary.js';
 import { formatKnobValue, knobEdit, knobValues, readKnob } from './knobLines.js';
 import type { Direction } from '../metric.js';
+import { isBaseline } from '../ids.js';
 
 export type KnobValue = number | boolean;
 export type Params = Record<string, KnobValue>;
@@ -88,8 +89,8 @@ export async function optunaHistory(store: Store, campaignId: string, knobs: Kno
   for (const d of docs.sort((a, b) => a.index - b.index)) {
     const value = d.label === 'keep' || d.label === 'discard' ? d.score : INFEASIBLE.includes(d.label) ? null : undefined;
     if (value === undefined) continue;
-    const values = d.index === 0 && campaign ? knobValues(await loadSnapshot(store, campaign.baselineSha), knobs) : d.proposal?.knobValues;
-    if (values) trials.push({ params: toParams(values, knobs), value, kept: d.index === 0 || d.label === 'keep' });
+    const values = isBaseline(d) && campaign ? knobValues(await loadSnapshot(store, campaign.baselineSha), knobs) : d.proposal?.knobValues;
+    if (values) trials.push({ params: toParams(values, knobs), value, kept: isBaseline(d) || d.label === 'keep' });
   }
   const running = summary.inFlight.flatMap((f) => (f.knobValues ? [{ params: toParams(f.knobValues, knobs) }] : []));
   return { trials, running };

@@ -7,12 +7,13 @@ import { LABELS } from '../types.js';
 import { expId } from '../export/blackboard.js';
 import { costChart, encodings, labelChart, scoreChart, treeChart, whileLoadingVega } from './charts.js';
 import { gpuSeconds, keepChain, loadTrajectory, parentIndexes, totals, type Trajectory } from './trajectory.js';
+import { sig } from '../format.js';
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-const num = (x: number | null | undefined, digits = 5) => (x === null || x === undefined ? '—' : Number(x.toPrecision(digits)).toString());
+const num = (x: number | null | undefined, digits = 5) => sig(x, digits);
 const money = (x: number) => `$${x.toFixed(4)}`;
 const hours = (s: number) => `${(s / 3600).toFixed(4)} h`;
 

@@ -2,6 +2,7 @@
 import type { StageDeps } from '../stageDeps.js';
 import type { BestRef, TrialRecord } from '../types.js';
 import { dropInFlight, noteOutcome } from '../lineage/summary.js';
+import { isBaseline } from '../ids.js';
 
 /** Returns the campaign's new best when this trial became it, else null. */
 export async function recordTrial(deps: StageDeps, record: TrialRecord): Promise<BestRef | null> {
@@ -14,7 +15,7 @@ export async function recordTrial(deps: StageDeps, record: TrialRecord): Promise
     return null;
   }
   await noteOutcome(store.lineage, record);
-  if (record.specialist === 'baseline') {
+  if (isBaseline(record)) {
     await store.campaigns.updateOne({ _id: record.campaignId }, { $set: { baseline: { score: record.score, label: record.label, spread: record.spread } } });
   }
   if (!record.keep || record.score === null || record.sha === null) return null;
