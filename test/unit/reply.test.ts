@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { diffToEdits, parseSubmission, ReplyError } from '../../src/proposers/claude/reply.js';
+import { diffToEdits, parseSubmission, ReplyError, submitToolSchema } from '../../src/proposers/claude/reply.js';
 import { applyEdits } from '../../src/recipe/edits.js';
 
 const files = new Map([
@@ -32,6 +32,14 @@ describe('Claude reply parsing', () => {
     bad({ hypothesis: 'raise the learning rate', expected_delta: -1, edits: [{ file: 'train.py', search: 'a', replace: 'b' }], diff: '--- a/x' }, /exactly one of/);
     bad({ hypothesis: 'raise the learning rate', expected_delta: -1, edits: [{ file: 'train.py', replace: 'b' }] }, /edits\.0\.search/);
     bad({ hypothesis: 'raise the learning rate', expected_delta: -1, edits: [{ file: 'train.py', search: 'a', replace: 'b' }], extra: 1 }, /extra/);
+  });
+
+  it('offers the model the tool schema made from the schema that checks its reply', () => {
+    assert.deepEqual(Object.keys(submitToolSchema.properties!).sort(), ['diff', 'edits', 'expected_delta', 'hypothesis', 'port_from', 'rationale']);
+    assert.deepEqual(submitToolSchema.required, ['hypothesis', 'expected_delta'], 'rationale has a default, so the model may leave it out');
+    assert.equal(submitToolSchema.additionalProperties, false);
+    assert.equal('$schema' in submitToolSchema, false);
+    assert.match(String((submitToolSchema.properties!.edits as { description?: string }).description), /search must occur exactly once/);
   });
 
   it('accepts search/replace edits as given', () => {

@@ -12,12 +12,14 @@ const edit = z.object({
 
 export const submissionSchema = z
   .object({
-    hypothesis: z.string().trim().min(8, 'one or two sentences: what you change and why it should help').max(1200),
-    expected_delta: z.number({ error: 'a number: the change in the metric you expect (negative when lower is better)' }),
-    rationale: z.string().max(4000).default(''),
-    edits: z.array(edit).max(40).optional(),
-    diff: z.string().optional(),
-    port_from: z.number().int().nonnegative().optional(),
+    hypothesis: z.string().trim().min(8, 'one or two sentences: what you change and why it should help').max(1200).describe('What you change and why it should improve the metric.'),
+    expected_delta: z
+      .number({ error: 'a number: the change in the metric you expect (negative when lower is better)' })
+      .describe('Expected change of the metric versus the current best (sign as the metric moves).'),
+    rationale: z.string().max(4000).default('').describe('Evidence from the lineage and the recipe behind the hypothesis.'),
+    edits: z.array(edit).max(40).optional().describe('Exact search/replace blocks. search must occur exactly once in the parent file; search "" creates a new file.'),
+    diff: z.string().optional().describe('Alternatively, a unified diff (--- a/FILE, +++ b/FILE, @@ hunks) against the parent recipe.'),
+    port_from: z.number().int().nonnegative().optional().describe('Set when you carry another trial’s diff onto the current best: that trial’s index.'),
   })
   .strict()
   .refine((s) => Boolean(s.edits?.length) !== Boolean(s.diff?.trim()), {
@@ -27,27 +29,8 @@ export const submissionSchema = z
 
 export type Submission = z.infer<typeof submissionSchema>;
 
-/** JSON schema of submit_proposal's input, as the Messages API takes it. */
-export const submitToolSchema = {
-  type: 'object',
-  properties: {
-    hypothesis: { type: 'string', description: 'What you change and why it should improve the metric.' },
-    expected_delta: { type: 'number', description: 'Expected change of the metric versus the current best (sign as the metric moves).' },
-    rationale: { type: 'string', description: 'Evidence from the lineage and the recipe behind the hypothesis.' },
-    edits: {
-      type: 'array',
-      description: 'Exact search/replace blocks. search must occur exactly once in the parent file; search "" creates a new file.',
-      items: {
-        type: 'object',
-        properties: { file: { type: 'string' }, search: { type: 'string' }, replace: { type: 'string' } },
-        required: ['file', 'search', 'replace'],
-      },
-    },
-    diff: { type: 'string', description: 'Alternatively, a unified diff (--- a/FILE, +++ b/FILE, @@ hunks) against the parent recipe.' },
-    port_from: { type: 'integer', description: 'Set when you carry another trial’s diff onto the current best: that trial’s index.' },
-  },
-  required: ['hypothesis', 'expected_delta'],
-} as const;
+/** JSON schema of submit_proposal's input, as the Messages API takes it: made from the schema above, so the two cannot drift. */
+export const submitToolSchema = (({ $schema: _, ...schema }) => schema)(z.toJSONSchema(submissionSchema, { io: 'input' }));
 
 export class ReplyError extends Error {
   override name = 'ReplyError';
