@@ -5,13 +5,10 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { startStandInEnv, type StandInEnv } from './support/standInEnv.js';
 import proto from '@temporalio/proto';
-import { installRuntime, workflowBundle } from '../src/workerHost.js';
-import { repoRoot } from '../src/task/spec.js';
-import { CONTROL_QUEUE, GPU_QUEUE, trialId } from '../src/ids.js';
-import { SA } from '../src/searchAttributes.js';
+import { CONTROL_QUEUE, trialId } from '../src/ids.js';
 import { fetchRuns, replayRuns, runToJson } from '../src/replay.js';
 import { liveStatus } from '../src/cli/status.js';
 import type { CampaignInput, CampaignResult, CampaignStatus } from '../src/types.js';
@@ -21,26 +18,12 @@ import { completionOrder, trialsSinceKeep } from './support/history.js';
 
 describe('long campaigns', function () {
   let env: TestWorkflowEnvironment;
-  let workers: Worker[];
-  let running: Promise<unknown>;
-
-  before(async function () {
-    installRuntime();
-    env = await TestWorkflowEnvironment.createLocal({
-      server: { executable: { type: 'existing-path', path: path.join(repoRoot(), '.lineage/bin/temporal') }, searchAttributes: Object.values(SA) },
-    });
-    const common = { connection: env.nativeConnection, namespace: env.namespace ?? 'default' };
-    workers = [
-      await Worker.create({ ...common, taskQueue: CONTROL_QUEUE, workflowBundle: await workflowBundle(), activities: control, maxConcurrentActivityTaskExecutions: 32 }),
-      await Worker.create({ ...common, taskQueue: GPU_QUEUE, activities: slot, maxConcurrentActivityTaskExecutions: 32 }),
-    ];
-    running = Promise.all(workers.map((w) => w.run()));
+  let standIn: StandInEnv;
+  before(async () => {
+    standIn = await startStandInEnv(control, slot);
+    env = standIn.env;
   });
-  after(async () => {
-    for (const w of workers ?? []) if (w.getState() === 'RUNNING') w.shutdown();
-    await running;
-    await env?.teardown();
-  });
+  after(async () => standIn?.stop());
 
   const start = (input: Omit<CampaignInput, 'task' | 'proposer'>) =>
     env.client.workflow.start('campaign', { workflowId: input.campaignId, taskQueue: CONTROL_QUEUE, args: [{ task: 'stand-in', proposer: { kind: 'offline' }, ...input }] });

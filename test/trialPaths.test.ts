@@ -5,14 +5,10 @@
 // limit, minutes of real time; infraRerun covers an infra_error end to end.) The real stages are
 // tested on real recipes elsewhere.
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import { installRuntime, workflowBundle } from '../src/workerHost.js';
-import { repoRoot } from '../src/task/spec.js';
-import { CONTROL_QUEUE, GPU_QUEUE, trialId } from '../src/ids.js';
-import { SA } from '../src/searchAttributes.js';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { startStandInEnv, type StandInEnv } from './support/standInEnv.js';
+import { CONTROL_QUEUE, trialId } from '../src/ids.js';
 import type { EvaluateResult, StageLimits, TrainResult, TrialInput, TrialOutcome, TrialRecord, Verdict } from '../src/types.js';
 import type { SlotRequest } from '../src/stages/trainAndEvaluate.js';
 import { standInControl, standInSlot } from './support/standInActivities.js';
@@ -69,26 +65,12 @@ const slot = {
 
 describe('trial paths (stand-in activities)', function () {
   let env: TestWorkflowEnvironment;
-  let workers: Worker[];
-  let running: Promise<unknown>;
-
-  before(async function () {
-    installRuntime();
-    env = await TestWorkflowEnvironment.createLocal({
-      server: { executable: { type: 'existing-path', path: path.join(repoRoot(), '.lineage/bin/temporal') }, searchAttributes: Object.values(SA) },
-    });
-    const common = { connection: env.nativeConnection, namespace: env.namespace ?? 'default' };
-    workers = [
-      await Worker.create({ ...common, taskQueue: CONTROL_QUEUE, workflowBundle: await workflowBundle(), activities: control }),
-      await Worker.create({ ...common, taskQueue: GPU_QUEUE, activities: slot }),
-    ];
-    running = Promise.all(workers.map((w) => w.run()));
+  let standIn: StandInEnv;
+  before(async () => {
+    standIn = await startStandInEnv(control, slot);
+    env = standIn.env;
   });
-  after(async () => {
-    for (const w of workers ?? []) if (w.getState() === 'RUNNING') w.shutdown();
-    await running;
-    await env?.teardown();
-  });
+  after(async () => standIn?.stop());
 
   async function runTrial(name: string, o: { limits?: Partial<StageLimits>; outageLimitS?: number } & Partial<Omit<Script, 'trained' | 'judged' | 'applyAttempts'>>) {
     const input: TrialInput = {
