@@ -1,5 +1,6 @@
 // `npm test`: build, provision and start the real services on free ports, run every mocha test
 // against them, and end with one plain line "N passed, N failed" from mocha's own counts.
+// `npm run test:unit` (--unit): only test/unit, pure functions, in seconds: no provisioning, no services.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -8,6 +9,31 @@ import Mocha from 'mocha';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+
+const files = (dir) =>
+  readdirSync(dir).flatMap((name) => {
+    const p = path.join(dir, name);
+    return statSync(p).isDirectory() ? files(p) : name.endsWith('.test.js') ? [p] : [];
+  });
+
+/** Runs the test files whose path contains one of `only` (all when empty); resolves to mocha's stats. */
+async function runMocha(dir, only) {
+  const mocha = new Mocha({ timeout: 180_000, reporter: 'spec' });
+  for (const f of files(dir).sort()) if (!only.length || only.some((o) => f.includes(o))) mocha.addFile(f);
+  await mocha.loadFilesAsync();
+  return new Promise((resolve) => {
+    const runner = mocha.run(() => resolve(runner.stats));
+  });
+}
+
+function report(stats) {
+  const skipped = stats.pending ? `, ${stats.pending} skipped` : '';
+  console.log(`${stats.passes} passed, ${stats.failures} failed${skipped}`);
+  process.exit(stats.failures > 0 || stats.passes === 0 ? 1 : 0);
+}
+
+const args = process.argv.slice(2);
+if (args.includes('--unit')) report(await runMocha(path.join(root, 'dist/test/unit'), args.filter((a) => a !== '--unit')));
 
 const { startLocalServices, findFreePort } = await import(path.join(root, 'dist/src/services/local.js'));
 // The one provisioning path: every shipped task's and fixture's `requires`, the sandbox, and
@@ -62,22 +88,8 @@ unmountCheckouts();
 rmSync(home, { recursive: true, force: true });
 console.log(`services: Temporal ${services.temporalAddress}${external ? ' (external)' : ''}, MongoDB ${services.mongoUri}`);
 
-const files = (dir) =>
-  readdirSync(dir).flatMap((name) => {
-    const p = path.join(dir, name);
-    return statSync(p).isDirectory() ? files(p) : name.endsWith('.test.js') ? [p] : [];
-  });
-
-const mocha = new Mocha({ timeout: 180_000, reporter: 'spec' });
 // `npm test -- NAME` runs only the test files whose path contains NAME.
-const only = process.argv.slice(2);
-for (const f of files(path.join(root, 'dist/test')).sort()) if (!only.length || only.some((o) => f.includes(o))) mocha.addFile(f);
-await mocha.loadFilesAsync();
-const stats = await new Promise((resolve) => {
-  const runner = mocha.run(() => resolve(runner.stats));
-});
+const stats = await runMocha(path.join(root, 'dist/test'), args);
 await services.stop();
 unmountCheckouts();
-const skipped = stats.pending ? `, ${stats.pending} skipped` : '';
-console.log(`${stats.passes} passed, ${stats.failures} failed${skipped}`);
-process.exit(stats.failures > 0 || stats.passes === 0 ? 1 : 0);
+report(stats);
