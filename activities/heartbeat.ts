@@ -36,7 +36,7 @@ async function heartbeating<T>(name: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// `any` parameters: each activity has its own; the wrapper only forwards them.
 type Activities = Record<string, (...args: any[]) => Promise<unknown>>;
 
 /** The same activities, each heartbeating while it runs, failing at once on an error no retry can fix. */
