@@ -4,7 +4,18 @@
 import { builtinModules } from 'node:module';
 import tseslint from 'typescript-eslint';
 
-const workflowCode = ['workflows/**/*.ts', 'src/ids.ts', 'src/searchAttributes.ts', 'src/campaignRules.ts', 'src/campaignState.ts', 'src/metric.ts', 'src/trialRecord.ts', 'src/specialistChoice.ts', 'src/proposers/proposerConfig.ts', 'src/types.ts'];
+const workflowCode = [
+  'workflows/**/*.ts',
+  'src/ids.ts',
+  'src/searchAttributes.ts',
+  'src/campaignRules.ts',
+  'src/campaignState.ts',
+  'src/metric.ts',
+  'src/trialRecord.ts',
+  'src/specialistChoice.ts',
+  'src/proposers/proposerConfig.ts',
+  'src/types.ts',
+];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.lineage/**', 'services/**', 'tasks/**', 'test/fixtures/**'] },

@@ -41,5 +41,7 @@ type Activities = Record<string, (...args: any[]) => Promise<unknown>>;
 
 /** The same activities, each heartbeating while it runs, failing at once on an error no retry can fix. */
 export function withHeartbeats<T extends Activities>(activities: T): T {
-  return Object.fromEntries(Object.entries(activities).map(([name, fn]) => [name, (...args: unknown[]) => heartbeating(name, () => nonRetryable(() => fn(...args)))])) as T;
+  return Object.fromEntries(
+    Object.entries(activities).map(([name, fn]) => [name, (...args: unknown[]) => heartbeating(name, () => nonRetryable(() => fn(...args)))]),
+  ) as T;
 }

@@ -29,7 +29,13 @@ export async function benchCliStart(temporalAddress: string, uiUrl: string): Pro
   installRuntime();
   const connection = await NativeConnection.connect({ address: temporalAddress });
   const workers = [
-    await Worker.create({ connection, taskQueue: CONTROL_QUEUE, workflowBundle: await workflowBundle(), activities: standInControl, maxConcurrentActivityTaskExecutions: 32 }),
+    await Worker.create({
+      connection,
+      taskQueue: CONTROL_QUEUE,
+      workflowBundle: await workflowBundle(),
+      activities: standInControl,
+      maxConcurrentActivityTaskExecutions: 32,
+    }),
     await Worker.create({ connection, taskQueue: GPU_QUEUE, activities: standInSlot, maxConcurrentActivityTaskExecutions: 32 }),
   ];
   const running = Promise.all(workers.map((w) => w.run()));
@@ -66,7 +72,11 @@ export async function benchCliStart(temporalAddress: string, uiUrl: string): Pro
       ['  running campaign over gRPC', await medianSeconds([process.execPath, cli, 'status', live.workflowId], sdk), 0],
     ];
     await live.terminate('bench done');
-    const out = [`CLI start-up, median of ${RUNS} runs (seconds; "beyond node" = minus node -e 0)`, '| command | seconds | beyond node | target beyond node |', '|---|---|---|---|'];
+    const out = [
+      `CLI start-up, median of ${RUNS} runs (seconds; "beyond node" = minus node -e 0)`,
+      '| command | seconds | beyond node | target beyond node |',
+      '|---|---|---|---|',
+    ];
     for (const [what, s, target] of rows) out.push(`| ${what} | ${s.toFixed(3)} | ${(s - node).toFixed(3)} | ${target ? `< ${target} s` : ''} |`);
     return out;
   } finally {

@@ -37,7 +37,13 @@ export const KNOBS = 8;
 
 /** The knobs, for the offline proposer: P0..P7, owned in turn by opt and arch. */
 const sleepyKnobs = () =>
-  ['knobs:', ...Array.from({ length: KNOBS }, (_, i) => `  - { name: P${i}, specialist: ${i % 2 ? 'arch' : 'opt'}, file: train.py, type: float, min: -5, max: 5, step: 0.25 }`)].join('\n') + '\n';
+  [
+    'knobs:',
+    ...Array.from(
+      { length: KNOBS },
+      (_, i) => `  - { name: P${i}, specialist: ${i % 2 ? 'arch' : 'opt'}, file: train.py, type: float, min: -5, max: 5, step: 0.25 }`,
+    ),
+  ].join('\n') + '\n';
 
 /** The toy fixture's evaluator and roster; a recipe whose loss is the sum of (Pi - 1)^2 over eight knobs, trained by sleeping `trainS` seconds. */
 function sleepyTask(trainS: number): string {
@@ -45,7 +51,13 @@ function sleepyTask(trainS: number): string {
   chmodSync(dir, 0o755); // the sandboxed trial user reads the evaluator and recipe from here
   cpSync(path.join(repoRoot(), 'test/fixtures/tasks/toy'), dir, { recursive: true });
   const spec = path.join(dir, 'task.yaml');
-  writeFileSync(spec, readFileSync(spec, 'utf8').replace(/^name: toy$/m, 'name: sleepy').replace(/budget_s: 4, grace_s: 1/, `budget_s: ${Math.ceil(trainS * 2 + 10)}, grace_s: 5`).replace(/^knobs:[\s\S]*$/m, sleepyKnobs()));
+  writeFileSync(
+    spec,
+    readFileSync(spec, 'utf8')
+      .replace(/^name: toy$/m, 'name: sleepy')
+      .replace(/budget_s: 4, grace_s: 1/, `budget_s: ${Math.ceil(trainS * 2 + 10)}, grace_s: 5`)
+      .replace(/^knobs:[\s\S]*$/m, sleepyKnobs()),
+  );
   const knobs = Array.from({ length: KNOBS }, (_, i) => `P${i} = 3.0`).join('\n\n');
   writeFileSync(
     path.join(dir, 'recipe/train.py'),
@@ -78,7 +90,18 @@ function randomWalker(keepRate: number): Brain {
     const m = new RegExp(`^${knob} = (-?[\\d.]+)`, 'm').exec(file.content)!;
     const factor = rand() < keepRate ? 0.5 + 0.4 * rand() : 1.05 + rand();
     const next = (1 + (Number(m[1]) - 1) * factor).toFixed(6);
-    return { toolUses: [{ name: 'submit_proposal', input: { hypothesis: `move ${knob} from ${m[1]} to ${next}`, expected_delta: -0.1, edits: [{ file: 'train.py', search: m[0], replace: `${knob} = ${next}` }] } }] };
+    return {
+      toolUses: [
+        {
+          name: 'submit_proposal',
+          input: {
+            hypothesis: `move ${knob} from ${m[1]} to ${next}`,
+            expected_delta: -0.1,
+            edits: [{ file: 'train.py', search: m[0], replace: `${knob} = ${next}` }],
+          },
+        },
+      ],
+    };
   };
 }
 
@@ -147,12 +170,23 @@ async function measure(client: Client, deps: StageDeps, campaignId: string, slot
     proposeS: mean(trials.map((d) => sum(d, (s) => s === 'propose'))),
     eventsPerTrial: events / docs.length,
     trialsPerMin: trained.length / ((Math.max(...all.map((h) => h.end)) - t0) / 60_000),
-    eventTypes: [...byType].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}:${v}`).join(' '),
-    labels: Object.entries(labels).map(([k, n]) => `${k} ${n}`).join(', '),
+    eventTypes: [...byType]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k}:${v}`)
+      .join(' '),
+    labels: Object.entries(labels)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', '),
   };
 }
 
-export async function benchDispatch(deps: StageDeps, connection: NativeConnection, client: Client, o: DispatchBenchOptions, log: (line: string) => void): Promise<string[]> {
+export async function benchDispatch(
+  deps: StageDeps,
+  connection: NativeConnection,
+  client: Client,
+  o: DispatchBenchOptions,
+  log: (line: string) => void,
+): Promise<string[]> {
   const fake = await startFakeAnthropic(randomWalker(o.keepRates[0]!));
   process.env.ANTHROPIC_BASE_URL = fake.url;
   process.env.ANTHROPIC_API_KEY = 'sk-ant-bench-stand-in';
@@ -165,7 +199,15 @@ export async function benchDispatch(deps: StageDeps, connection: NativeConnectio
     try {
       const campaignId = `bench-dispatch-${stamp}-${++n}`;
       // opt and arch own train.py, where the stand-in model writes its edit.
-      const args: CampaignInput = { campaignId, task, budget: { trials: slots }, proposer: { kind: 'offline' }, seed: 1, specialists: ['opt', 'arch'], ...input };
+      const args: CampaignInput = {
+        campaignId,
+        task,
+        budget: { trials: slots },
+        proposer: { kind: 'offline' },
+        seed: 1,
+        specialists: ['opt', 'arch'],
+        ...input,
+      };
       await (await client.workflow.start('campaign', { workflowId: campaignId, taskQueue: CONTROL_QUEUE, args: [args] })).result();
       const m = await measure(client, deps, campaignId, slots);
       log(`  ${campaignId}: history ${m.eventTypes}`);
@@ -203,7 +245,12 @@ export async function benchDispatch(deps: StageDeps, connection: NativeConnectio
       }
     }
     const scaleTask = sleepyTask(o.scaleTrainS);
-    out.push('', `Scale: train sleeps ${o.scaleTrainS} s, ${o.scaleRounds} trials per slot, offline proposer, the new default`, '| slots | trials per minute | × one slot | busy fraction | gap p50 (s) | campaign events per trial |', '|---|---|---|---|---|---|');
+    out.push(
+      '',
+      `Scale: train sleeps ${o.scaleTrainS} s, ${o.scaleRounds} trials per slot, offline proposer, the new default`,
+      '| slots | trials per minute | × one slot | busy fraction | gap p50 (s) | campaign events per trial |',
+      '|---|---|---|---|---|---|',
+    );
     let one = NaN;
     for (const slots of o.scaleSlots) {
       const m = await campaign(scaleTask, slots, { budget: { trials: slots * o.scaleRounds }, slots });
@@ -224,7 +271,13 @@ export async function benchDispatch(deps: StageDeps, connection: NativeConnectio
  * activity slots. Trials per minute against one slot show what Temporal and the workflow code
  * carry, apart from the recipe processes (which on a 2-core host compete for its cores).
  */
-export async function benchOrchestration(temporalAddress: string, slotCounts: number[], trainS: number, rounds: number, log: (line: string) => void): Promise<string[]> {
+export async function benchOrchestration(
+  temporalAddress: string,
+  slotCounts: number[],
+  trainS: number,
+  rounds: number,
+  log: (line: string) => void,
+): Promise<string[]> {
   const { NativeConnection, Worker } = await import('@temporalio/worker');
   const { Client, Connection } = await import('@temporalio/client');
   const { installRuntime, workflowBundle } = await import('../src/workerHost.js');
@@ -233,7 +286,11 @@ export async function benchOrchestration(temporalAddress: string, slotCounts: nu
   const { standInControl, standInSlot } = await import('../test/support/standInActivities.js');
   const connection = await NativeConnection.connect({ address: temporalAddress });
   const client = new Client({ connection: await Connection.connect({ address: temporalAddress }) });
-  const out = [`Orchestration: stand-in activities, train sleeps ${trainS} s, ${rounds} trials per slot, the new default`, '| slots | trials per minute | × one slot | campaign events per trial |', '|---|---|---|---|'];
+  const out = [
+    `Orchestration: stand-in activities, train sleeps ${trainS} s, ${rounds} trials per slot, the new default`,
+    '| slots | trials per minute | × one slot | campaign events per trial |',
+    '|---|---|---|---|',
+  ];
   let one = NaN;
   try {
     for (const slots of slotCounts) {
@@ -251,7 +308,14 @@ export async function benchOrchestration(temporalAddress: string, slotCounts: nu
         },
       };
       const workers = [
-        await Worker.create({ connection, taskQueue: CONTROL_QUEUE, workflowBundle: await workflowBundle(), activities: standInControl, maxConcurrentActivityTaskExecutions: 256, maxCachedWorkflows: 1000 }),
+        await Worker.create({
+          connection,
+          taskQueue: CONTROL_QUEUE,
+          workflowBundle: await workflowBundle(),
+          activities: standInControl,
+          maxConcurrentActivityTaskExecutions: 256,
+          maxCachedWorkflows: 1000,
+        }),
         await Worker.create({ connection, taskQueue: GPU_QUEUE, activities: sleepingSlot, maxConcurrentActivityTaskExecutions: slots }),
       ];
       const running = Promise.all(workers.map((w) => w.run()));
@@ -259,7 +323,11 @@ export async function benchOrchestration(temporalAddress: string, slotCounts: nu
         const campaignId = `bench-orchestration-${Date.now().toString(36)}-${slots}`;
         const trials = slots * rounds;
         const t0 = Date.now();
-        const handle = await client.workflow.start('campaign', { workflowId: campaignId, taskQueue: CONTROL_QUEUE, args: [{ campaignId, task: 'stand-in', proposer: { kind: 'offline' }, budget: { trials }, slots } satisfies CampaignInput] });
+        const handle = await client.workflow.start('campaign', {
+          workflowId: campaignId,
+          taskQueue: CONTROL_QUEUE,
+          args: [{ campaignId, task: 'stand-in', proposer: { kind: 'offline' }, budget: { trials }, slots } satisfies CampaignInput],
+        });
         await handle.result();
         const perMin = trials / ((Date.now() - t0 - trainS * 1000) / 60_000); // less the baseline's train
         const events = (await handle.fetchHistory()).events?.length ?? 0;

@@ -101,7 +101,9 @@ export async function benchLineageView(store: Store, runs = 15): Promise<string[
   const base = results[0]!;
   lines.push('lineage view (median of ' + runs + ' builds; MongoDB load + render):');
   for (const r of results) {
-    lines.push(`  ${String(r.n).padStart(6)} trials: ${r.ms.toFixed(1).padStart(7)} ms (render ${r.renderMs.toFixed(2)} ms), ${r.text.length} chars ≈ ${approxTokens(r.text)} tokens; ${(r.ms / base.ms).toFixed(2)}x the 100-trial build`);
+    lines.push(
+      `  ${String(r.n).padStart(6)} trials: ${r.ms.toFixed(1).padStart(7)} ms (render ${r.renderMs.toFixed(2)} ms), ${r.text.length} chars ≈ ${approxTokens(r.text)} tokens; ${(r.ms / base.ms).toFixed(2)}x the 100-trial build`,
+    );
   }
   const big = results.at(-1)!;
   lines.push(`  target < 100 ms at 10,000 trials: ${big.ms < 100 ? 'met' : 'NOT met'} (${big.ms.toFixed(1)} ms)`);

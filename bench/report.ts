@@ -18,26 +18,89 @@ import { exportCampaign } from '../src/export/blackboard.js';
 import { writeReport } from '../src/report/html.js';
 import { writeCompare } from '../src/report/compare.js';
 
-const COLS = ['exp_id', 'timestamp', 'specialist', 'parent_exp', 'baseline_exp', 'domain', 'hypothesis', 'expected_delta', 'status', 'val_bpb', 'delta_vs_best', 'artifact_bytes', 'train_s', 'eval_s', 'total_s', 'job_name', 'snapshot_path', 'notes'];
+const COLS = [
+  'exp_id',
+  'timestamp',
+  'specialist',
+  'parent_exp',
+  'baseline_exp',
+  'domain',
+  'hypothesis',
+  'expected_delta',
+  'status',
+  'val_bpb',
+  'delta_vs_best',
+  'artifact_bytes',
+  'train_s',
+  'eval_s',
+  'total_s',
+  'job_name',
+  'snapshot_path',
+  'notes',
+];
 const SPECIALISTS = ['arch', 'opt', 'quant', 'reg', 'loss', 'eval', 'curr', 'tok', 'ttt', 'meta'];
 
 /** A results.tsv of n trials after the baseline, shaped like the release's pg_main. */
 export function syntheticResults(n: number, seed: number): string {
   const rand = mulberry32(seed);
-  const lines = [COLS.join('\t'), ['000', '2026-04-22T01:36:09Z', 'baseline', '', '', 'baseline', '1.0810 SOTA reference', '0', 'baseline', '1.0810', '', '', '', '', '', '', '', 'seed'].join('\t')];
+  const lines = [
+    COLS.join('\t'),
+    [
+      '000',
+      '2026-04-22T01:36:09Z',
+      'baseline',
+      '',
+      '',
+      'baseline',
+      '1.0810 SOTA reference',
+      '0',
+      'baseline',
+      '1.0810',
+      '',
+      '',
+      '',
+      '',
+      '',
+      '',
+      '',
+      'seed',
+    ].join('\t'),
+  ];
   let best = { id: '000', score: 1.081 };
   for (let i = 1; i <= n; i++) {
     const id = String(i).padStart(3, '0');
     const spec = SPECIALISTS[i % SPECIALISTS.length]!;
     const r = rand();
-    const status = r < 0.04 ? 'keep' : r < 0.45 ? 'discard' : r < 0.78 ? 'size_blocked' : r < 0.84 ? 'eval_budget_overrun' : r < 0.9 ? 'harness_abort' : 'crash';
-    const score = status === 'keep' ? best.score - 0.0001 - rand() * 0.0005 : ['discard', 'size_blocked', 'eval_budget_overrun'].includes(status) ? best.score + rand() * 0.004 - 0.0003 : null;
+    const status =
+      r < 0.04 ? 'keep' : r < 0.45 ? 'discard' : r < 0.78 ? 'size_blocked' : r < 0.84 ? 'eval_budget_overrun' : r < 0.9 ? 'harness_abort' : 'crash';
+    const score =
+      status === 'keep'
+        ? best.score - 0.0001 - rand() * 0.0005
+        : ['discard', 'size_blocked', 'eval_budget_overrun'].includes(status)
+          ? best.score + rand() * 0.004 - 0.0003
+          : null;
     const scored = score !== null;
     const hypothesis = `${spec}: a change to the recipe described in one or two sentences of about this length, with a mechanism and a risk, trial ${i}`;
-    const rest = ['-0.0003', status, scored ? score.toFixed(6) : '', scored ? (score - best.score).toFixed(6) : '', '15990000', scored ? '600.1' : '', scored ? '760.2' : '', scored ? '1480.0' : '40.0', `apg-${spec}-${id}`, status === 'keep' ? `snapshots/${id}_${spec}` : '', status === 'crash' ? 'ChildFailedError (train_gpt.py:362 in __init__)' : ''];
+    const rest = [
+      '-0.0003',
+      status,
+      scored ? score.toFixed(6) : '',
+      scored ? (score - best.score).toFixed(6) : '',
+      '15990000',
+      scored ? '600.1' : '',
+      scored ? '760.2' : '',
+      scored ? '1480.0' : '40.0',
+      `apg-${spec}-${id}`,
+      status === 'keep' ? `snapshots/${id}_${spec}` : '',
+      status === 'crash' ? 'ChildFailedError (train_gpt.py:362 in __init__)' : '',
+    ];
     const head = [id, `2026-04-22T${String(Math.floor(i / 40) % 24).padStart(2, '0')}:00:00Z`, spec, i % 40 === 0 ? `exp_${best.id}` : best.id, best.id, spec];
     // One row in twenty the way the release wrote 48 of its rows: quoted, leaked markup, space-joined.
-    lines.push(i % 20 === 0 ? `${head.join('\t')}\t"${hypothesis}</hypothesis> <parameter name=""notes"">n</parameter> </invoke>" ${rest.join(' ')}` : [...head, hypothesis, ...rest].join('\t'));
+    lines.push(
+      i % 20 === 0
+        ? `${head.join('\t')}\t"${hypothesis}</hypothesis> <parameter name=""notes"">n</parameter> </invoke>" ${rest.join(' ')}`
+        : [...head, hypothesis, ...rest].join('\t'),
+    );
     if (status === 'keep') best = { id, score: score! };
   }
   return lines.join('\n') + '\n';
@@ -88,7 +151,7 @@ export async function benchReport(store: Store, mongoUri: string): Promise<strin
   const line = (what: string, ms: number, command: number | null, extra = '') =>
     `  ${what.padEnd(26)} ${s(ms)}  ${command === null ? ' '.repeat(8) : s(command)}  (target < 5 s: ${met(Math.max(ms, command ?? 0))})${extra}`;
   return [
-    `report / export / compare on a ${n}-trial campaign (${real ? real : 'synthetic, in the release\'s format'}; MongoDB load included):`,
+    `report / export / compare on a ${n}-trial campaign (${real ? real : "synthetic, in the release's format"}; MongoDB load included):`,
     `  ${''.padEnd(26)} ${'function'.padStart(8)}  ${'command'.padStart(8)}  (command: \`lineage …\` in a fresh node, median of ${runs})`,
     line('import results.tsv', importMs, null, `, ${imported.notes.filter((x) => x.kind === 'recovered').length} rows recovered`),
     line('report', reportMs, cli.report, `, ${Math.round(report.bytes / 1024)} KiB`),

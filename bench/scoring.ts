@@ -30,9 +30,25 @@ export async function benchScoring(): Promise<string[]> {
   const run = path.join(checkout, 'run');
   mkdirSync(run, { recursive: true });
   writeCheckout(checkout, files);
-  const env = trialEnv({ checkout, runDir: run, dataDir: path.join(data, 'train'), seed: 1, device: 'cpu', cudaVisibleDevices: null, threads: 1, preset: 'cpu', taskEnv: {} });
+  const env = trialEnv({
+    checkout,
+    runDir: run,
+    dataDir: path.join(data, 'train'),
+    seed: 1,
+    device: 'cpu',
+    cudaVisibleDevices: null,
+    threads: 1,
+    preset: 'cpu',
+    taskEnv: {},
+  });
   const base = { cwd: checkout, env, graceS: 5, memoryLimitMb: 3072 };
-  const train = await runBudgeted({ ...base, command: [python, 'train.py'], budgetS: 300, logFile: path.join(work, 'train.log'), sandbox: { writable: [checkout], readable: [path.join(data, 'train')] } });
+  const train = await runBudgeted({
+    ...base,
+    command: [python, 'train.py'],
+    budgetS: 300,
+    logFile: path.join(work, 'train.log'),
+    sandbox: { writable: [checkout], readable: [path.join(data, 'train')] },
+  });
   if (train.exitCode !== 0) throw new Error(`bench scoring: baseline train failed:\n${train.logTail}`);
   const slot = cpuSlots(1, 1)[0]!;
   const where = scoringPaths(work, slot.id, 'bench', 1);
@@ -41,10 +57,18 @@ export async function benchScoring(): Promise<string[]> {
   const times = { old: [] as number[], trusted: [] as number[] };
   const scores = { old: 0, trusted: 0 };
   for (let i = 0; i < ROUNDS; i++) {
-    const o = await runBudgeted({ ...base, command: [python, path.join(oldEvaluator, 'evaluate.py'), '--checkout', checkout, '--run', run, '--data', data], budgetS: 120, logFile: path.join(work, 'old.log'), sandbox: { writable: [checkout], readable: [oldEvaluator, data] } });
+    const o = await runBudgeted({
+      ...base,
+      command: [python, path.join(oldEvaluator, 'evaluate.py'), '--checkout', checkout, '--run', run, '--data', data],
+      budgetS: 120,
+      logFile: path.join(work, 'old.log'),
+      sandbox: { writable: [checkout], readable: [oldEvaluator, data] },
+    });
     times.old.push(o.wallS);
     scores.old = JSON.parse(o.logTail.trimEnd().split('\n').at(-1)!).metric;
-    const t = await scoreRun(python, task, slot, { files, seed: 1, preset: 'cpu', logFile: path.join(work, 'trusted.log') }, where, data, { heartbeat: () => undefined });
+    const t = await scoreRun(python, task, slot, { files, seed: 1, preset: 'cpu', logFile: path.join(work, 'trusted.log') }, where, data, {
+      heartbeat: () => undefined,
+    });
     if (!t.report || t.exitCode !== 0) throw new Error(`bench scoring: trusted scorer failed: ${t.parseError}\n${t.logTail}`);
     times.trusted.push(t.wallS);
     scores.trusted = t.report.metric!;

@@ -25,7 +25,11 @@ const { values: o } = parseArgs({
     out: { type: 'string', default: '' },
   },
 });
-const list = (s) => s.split(',').map((x) => x.trim()).filter(Boolean);
+const list = (s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
 const trials = Number(o.trials);
 const checkpoints = list(o.checkpoints).map(Number);
 const fixture = (t) => path.join(root, 'test/fixtures/tasks', t);
@@ -38,7 +42,13 @@ const { startLocalServices, findFreePort } = await dist('src/services/local.js')
 // A folder of its own per run: two benchmark runs side by side must not share service files.
 mkdirSync(path.join(root, '.lineage'), { recursive: true });
 const stateDir = mkdtempSync(path.join(root, '.lineage', 'bench-proposers-'));
-const services = await startLocalServices({ stateDir, temporalPort: await findFreePort(), uiPort: await findFreePort(), mongoPort: await findFreePort(), log: () => undefined });
+const services = await startLocalServices({
+  stateDir,
+  temporalPort: await findFreePort(),
+  uiPort: await findFreePort(),
+  mongoPort: await findFreePort(),
+  log: () => undefined,
+});
 process.env.TEMPORAL_ADDRESS = services.temporalAddress;
 process.env.MONGODB_URI = services.mongoUri;
 process.env.LINEAGE_DB = `lineage_bench_proposers_${Date.now().toString(36)}`;
@@ -66,7 +76,8 @@ try {
     const docs = await deps.store.trials.find({ campaignId: id }).sort({ index: 1 }).toArray();
     const better = (a, b) => (b === null ? a : a === null ? b : direction === 'minimize' ? Math.min(a, b) : Math.max(a, b));
     const best = {};
-    for (const n of checkpoints) best[n] = docs.filter((d) => d.index <= n && (d.label === 'keep' || d.label === 'discard')).reduce((b, d) => better(d.score, b), null);
+    for (const n of checkpoints)
+      best[n] = docs.filter((d) => d.index <= n && (d.label === 'keep' || d.label === 'discard')).reduce((b, d) => better(d.score, b), null);
     const trained = new Map();
     let trainedDuplicates = 0;
     for (const d of docs.filter((d) => d.sha && d.train)) {
@@ -98,12 +109,16 @@ try {
       const row = { ...job, id, minutes: (Date.now() - started) / 60_000, ...(await measure(id, campaign.metric.direction)) };
       rows.push(row);
       if (o.out) appendFileSync(o.out, JSON.stringify(row) + '\n');
-      console.log(`[${((Date.now() - t0) / 60_000).toFixed(1)} min] ${job.task} ${job.arm} seed ${job.seed}: best@${checkpoints.join('/')} ${checkpoints.map((n) => row.best[n]?.toPrecision(5)).join(' / ')}, refused ${row.refused}, trained duplicates ${row.trainedDuplicates}, labels ${JSON.stringify(row.labels)}`);
+      console.log(
+        `[${((Date.now() - t0) / 60_000).toFixed(1)} min] ${job.task} ${job.arm} seed ${job.seed}: best@${checkpoints.join('/')} ${checkpoints.map((n) => row.best[n]?.toPrecision(5)).join(' / ')}, refused ${row.refused}, trained duplicates ${row.trainedDuplicates}, labels ${JSON.stringify(row.labels)}`,
+      );
     }
   }
   await Promise.all(Array.from({ length: Number(o.slots) }, lane));
 
-  console.log('\n| task | arm | seeds | ' + checkpoints.map((n) => `best after ${n} (mean; per seed)`).join(' | ') + ' | duplicates refused | duplicates trained |');
+  console.log(
+    '\n| task | arm | seeds | ' + checkpoints.map((n) => `best after ${n} (mean; per seed)`).join(' | ') + ' | duplicates refused | duplicates trained |',
+  );
   console.log('|---|---|---|' + checkpoints.map(() => '---|').join('') + '---|---|');
   const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
   for (const task of list(o.tasks)) {
@@ -114,7 +129,9 @@ try {
         const v = mine.map((r) => r.best[n]).filter((x) => x !== null);
         return `${v.length ? mean(v).toPrecision(5) : '—'} (${mine.map((r) => r.best[n]?.toPrecision(4) ?? '—').join(', ')})`;
       });
-      console.log(`| ${task} | ${arm} | ${mine.map((r) => r.seed).join(',')} | ${cells.join(' | ')} | ${mine.reduce((a, r) => a + r.refused, 0)} | ${mine.reduce((a, r) => a + r.trainedDuplicates, 0)} |`);
+      console.log(
+        `| ${task} | ${arm} | ${mine.map((r) => r.seed).join(',')} | ${cells.join(' | ')} | ${mine.reduce((a, r) => a + r.refused, 0)} | ${mine.reduce((a, r) => a + r.trainedDuplicates, 0)} |`,
+      );
     }
   }
   for (const w of workers) w.shutdown();

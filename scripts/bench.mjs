@@ -12,7 +12,13 @@ execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit
 const { startLocalServices, findFreePort } = await import(path.join(root, 'dist/src/services/local.js'));
 const stateDir = path.join(root, '.lineage', 'bench-services');
 rmSync(stateDir, { recursive: true, force: true });
-const services = await startLocalServices({ stateDir, temporalPort: await findFreePort(), uiPort: await findFreePort(), mongoPort: await findFreePort(), log: () => undefined });
+const services = await startLocalServices({
+  stateDir,
+  temporalPort: await findFreePort(),
+  uiPort: await findFreePort(),
+  mongoPort: await findFreePort(),
+  log: () => undefined,
+});
 let failed = false;
 try {
   const { Store } = await import(path.join(root, 'dist/src/store/db.js'));
@@ -21,7 +27,12 @@ try {
   // `npm run bench -- report` runs only the benchmarks named; `--flag value` pairs go to the dispatch bench.
   const { values: flags, positionals: only } = parseArgs({
     allowPositionals: true,
-    options: Object.fromEntries(['train-s', 'rounds', 'slots', 'latencies', 'keep-rates', 'scale-slots', 'scale-train-s', 'scale-rounds', 'orchestration-train-s'].map((k) => [k, { type: 'string' }])),
+    options: Object.fromEntries(
+      ['train-s', 'rounds', 'slots', 'latencies', 'keep-rates', 'scale-slots', 'scale-train-s', 'scale-rounds', 'orchestration-train-s'].map((k) => [
+        k,
+        { type: 'string' },
+      ]),
+    ),
   });
   const want = (name) => !only.length || only.includes(name);
   if (want('view')) {
@@ -61,16 +72,22 @@ try {
     const running = control.run();
     const client = new Client({ connection: await Connection.connect({ address: services.temporalAddress }) });
     try {
-      const lines = await benchDispatch(deps, connection, client, {
-        trainS: Number(flags['train-s'] ?? 6),
-        rounds: Number(flags.rounds ?? 6),
-        slotCounts: list(flags.slots, '2,16'),
-        latencies: list(flags.latencies, '0.3,1'),
-        keepRates: list(flags['keep-rates'], '0.2'),
-        scaleSlots: list(flags['scale-slots'], '1,8,64'),
-        scaleTrainS: Number(flags['scale-train-s'] ?? 30),
-        scaleRounds: Number(flags['scale-rounds'] ?? 3),
-      }, (line) => process.stderr.write(`${line}\n`));
+      const lines = await benchDispatch(
+        deps,
+        connection,
+        client,
+        {
+          trainS: Number(flags['train-s'] ?? 6),
+          rounds: Number(flags.rounds ?? 6),
+          slotCounts: list(flags.slots, '2,16'),
+          latencies: list(flags.latencies, '0.3,1'),
+          keepRates: list(flags['keep-rates'], '0.2'),
+          scaleSlots: list(flags['scale-slots'], '1,8,64'),
+          scaleTrainS: Number(flags['scale-train-s'] ?? 30),
+          scaleRounds: Number(flags['scale-rounds'] ?? 3),
+        },
+        (line) => process.stderr.write(`${line}\n`),
+      );
       for (const line of lines) console.log(line);
     } finally {
       control.shutdown();
@@ -82,7 +99,13 @@ try {
   if (want('orchestration')) {
     // After the dispatch bench: its stand-in workers poll the same queues the real ones do.
     const { benchOrchestration } = await import(path.join(root, 'dist/bench/dispatch.js'));
-    const lines = await benchOrchestration(services.temporalAddress, (flags['scale-slots'] ?? '1,8,64').split(',').map(Number), Number(flags['orchestration-train-s'] ?? 20), Number(flags['scale-rounds'] ?? 3), (line) => process.stderr.write(`${line}\n`));
+    const lines = await benchOrchestration(
+      services.temporalAddress,
+      (flags['scale-slots'] ?? '1,8,64').split(',').map(Number),
+      Number(flags['orchestration-train-s'] ?? 20),
+      Number(flags['scale-rounds'] ?? 3),
+      (line) => process.stderr.write(`${line}\n`),
+    );
     for (const line of lines) console.log(line);
   }
   if (want('cli')) {

@@ -73,11 +73,34 @@ const banner = [
   "const __dirname = __lineagePath(new URL('.', import.meta.url));",
 ].join('\n');
 // Optional add-ons that the mongodb driver and vega load only when installed.
-const external = ['kerberos', '@mongodb-js/zstd', 'snappy', 'socks', 'aws4', 'mongodb-client-encryption', '@aws-sdk/credential-providers', 'gcp-metadata', 'canvas', '@swc/core', 'webpack'];
-const common = { bundle: true, platform: 'node', target: 'node20', external, plugins: [prebuiltBundler, workersAsModules], logLevel: 'warning', legalComments: 'none' };
+const external = [
+  'kerberos',
+  '@mongodb-js/zstd',
+  'snappy',
+  'socks',
+  'aws4',
+  'mongodb-client-encryption',
+  '@aws-sdk/credential-providers',
+  'gcp-metadata',
+  'canvas',
+  '@swc/core',
+  'webpack',
+];
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  external,
+  plugins: [prebuiltBundler, workersAsModules],
+  logLevel: 'warning',
+  legalComments: 'none',
+};
 
 // Two standalone ESM files (xz folds what they share): the CLI, and the free-port services starter.
-for (const [name, entry] of [['lineage', 'dist/src/cli/main.js'], ['services', 'scripts/gpu-services.mjs']]) {
+for (const [name, entry] of [
+  ['lineage', 'dist/src/cli/main.js'],
+  ['services', 'scripts/gpu-services.mjs'],
+]) {
   await build({ ...common, entryPoints: [path.join(root, entry)], format: 'esm', outfile: path.join(outDir, `${name}.mjs`), banner: { js: banner } });
 }
 await build({
@@ -101,5 +124,8 @@ cpSync(path.join(root, 'node_modules/source-map/lib/mappings.wasm'), path.join(o
 cpSync(path.join(root, 'scripts/gpu-summary.mjs'), path.join(outDir, 'gpu-summary.mjs'));
 cpSync(path.join(root, 'tasks'), path.join(outDir, 'tasks'), { recursive: true, filter: (p) => !p.includes('__pycache__') });
 // No "type": "module": the .js files here are CommonJS (the workflow thread), lineage.mjs is ESM.
-writeFileSync(path.join(outDir, 'package.json'), `${JSON.stringify({ name: 'lineage-bundle', private: true, description: 'made by scripts/bundle.mjs' }, null, 2)}\n`);
+writeFileSync(
+  path.join(outDir, 'package.json'),
+  `${JSON.stringify({ name: 'lineage-bundle', private: true, description: 'made by scripts/bundle.mjs' }, null, 2)}\n`,
+);
 console.log(`bundle: ${outDir}`);

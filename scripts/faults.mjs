@@ -8,7 +8,10 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { trials: { type: 'string', default: '6' }, seed: { type: 'string', default: '1' } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { trials: { type: 'string', default: '6' }, seed: { type: 'string', default: '1' } },
+});
 execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
 const { runSuite, chooseScenarios, table } = await import(path.join(root, 'dist/test/faults/suite.js'));
 
@@ -22,5 +25,7 @@ const { ok, results, clean } = await runSuite({
   scenarios: chooseScenarios(positionals),
 });
 console.log(`\n${table(clean, results)}\n`);
-console.log(`${results.filter((r) => r.lost + r.duplicated + r.mismatched + r.infraErrors === 0).length} of ${results.length} scenarios held: ${ok ? 'every trial index recorded once, no infra_error, labels and scores as in the clean run' : 'SOME DID NOT'} (suite ${((Date.now() - t0) / 60000).toFixed(1)} min)`);
+console.log(
+  `${results.filter((r) => r.lost + r.duplicated + r.mismatched + r.infraErrors === 0).length} of ${results.length} scenarios held: ${ok ? 'every trial index recorded once, no infra_error, labels and scores as in the clean run' : 'SOME DID NOT'} (suite ${((Date.now() - t0) / 60000).toFixed(1)} min)`,
+);
 process.exit(ok ? 0 : 1);

@@ -25,7 +25,11 @@ const { values: o } = parseArgs({
     checkpoints: { type: 'string', default: '8,20' },
   },
 });
-const list = (s) => s.split(',').map((x) => x.trim()).filter(Boolean);
+const list = (s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
 const checkpoints = list(o.checkpoints).map(Number);
 execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
 const { proposeOffline, mulberry32 } = await import(path.join(root, 'dist/src/proposers/offline.js'));
@@ -35,7 +39,11 @@ const { knobValues } = await import(path.join(root, 'dist/src/proposers/knobLine
 const BOWL = path.join(root, 'test/fixtures/tasks/bowl');
 
 // One Python process answers both the Optuna asks and the bowl's scores, a JSON line each.
-const py = spawn(pythonPath(), ['-c', `
+const py = spawn(
+  pythonPath(),
+  [
+    '-c',
+    `
 import contextlib, importlib.util, io, json, os, re, sys, tempfile, warnings
 warnings.filterwarnings("ignore")
 spec = importlib.util.spec_from_file_location("ask", sys.argv[1]); ask = importlib.util.module_from_spec(spec); spec.loader.exec_module(ask)
@@ -55,10 +63,19 @@ for line in sys.stdin:
         print(json.dumps(json.load(open(os.path.join(run, "result.json")))["loss"]), flush=True)
     except MemoryError:
         print("null", flush=True)
-`, path.join(root, 'src/proposers/optuna/ask.py'), path.join(BOWL, 'recipe/train.py')], { stdio: ['pipe', 'pipe', 'inherit'] });
+`,
+    path.join(root, 'src/proposers/optuna/ask.py'),
+    path.join(BOWL, 'recipe/train.py'),
+  ],
+  { stdio: ['pipe', 'pipe', 'inherit'] },
+);
 const waiting = [];
 readline.createInterface({ input: py.stdout }).on('line', (l) => waiting.shift()(JSON.parse(l)));
-const callPython = (req) => new Promise((resolve) => { waiting.push(resolve); py.stdin.write(JSON.stringify(req) + '\n'); });
+const callPython = (req) =>
+  new Promise((resolve) => {
+    waiting.push(resolve);
+    py.stdin.write(JSON.stringify(req) + '\n');
+  });
 
 // The project's own task loader and knob reader: the sim sees the spec and baseline a campaign sees.
 function simTask(nameOrDir) {
@@ -77,13 +94,53 @@ const stepsAway = (k, from, to) => (k.factor && from > 0 ? Math.log(to / from) /
  * seed; scores carry seed noise of sd ~0.006 (the median of three seeds). */
 function golfMini(task, seed) {
   const measured = {
-    BIGRAM_BUCKETS: [[1, -0.43], [2, -0.46]], STEPS: [[1, -0.06], [3.1, -0.304]], BATCH_SIZE: [[1, -0.049]], SHORT_SEQ_FRAC: [[3, -0.048]],
-    WARMDOWN_FRAC: [[3, -0.039]], D_MODEL: [[-1, 0.02], [1, -0.035]], RECENT_BIAS: [[2, -0.031]], WEIGHT_DECAY: [[2, -0.012]], N_LAYER: [[-1, 0.131], [1, -0.01]],
-    SEQ_LEN: [[-1, -0.005], [1, -0.009]], LOGIT_SOFTCAP: [[2, -0.007]], QUANT_BITS: [[-5, 0.024], [-4, 0.005], [-2, 0.001]], DROPOUT: [[2, 0]], N_HEAD: [[1, 0.005]],
-    Z_LOSS: [[1, 0.009]], LR: [[-1, 0.013], [1, 0.108]], EVAL_STRIDE: [[-2, 0.016]], MLP_MULT: [[-2, 0.157]],
+    BIGRAM_BUCKETS: [
+      [1, -0.43],
+      [2, -0.46],
+    ],
+    STEPS: [
+      [1, -0.06],
+      [3.1, -0.304],
+    ],
+    BATCH_SIZE: [[1, -0.049]],
+    SHORT_SEQ_FRAC: [[3, -0.048]],
+    WARMDOWN_FRAC: [[3, -0.039]],
+    D_MODEL: [
+      [-1, 0.02],
+      [1, -0.035],
+    ],
+    RECENT_BIAS: [[2, -0.031]],
+    WEIGHT_DECAY: [[2, -0.012]],
+    N_LAYER: [
+      [-1, 0.131],
+      [1, -0.01],
+    ],
+    SEQ_LEN: [
+      [-1, -0.005],
+      [1, -0.009],
+    ],
+    LOGIT_SOFTCAP: [[2, -0.007]],
+    QUANT_BITS: [
+      [-5, 0.024],
+      [-4, 0.005],
+      [-2, 0.001],
+    ],
+    DROPOUT: [[2, 0]],
+    N_HEAD: [[1, 0.005]],
+    Z_LOSS: [[1, 0.009]],
+    LR: [
+      [-1, 0.013],
+      [1, 0.108],
+    ],
+    EVAL_STRIDE: [[-2, 0.016]],
+    MLP_MULT: [[-2, 0.157]],
   };
   const rand = mulberry32(1000 + seed);
-  for (const n of ['GRAD_CLIP', 'BETA2', 'WARMUP_STEPS', 'QAT_FRAC']) measured[n] = [[-1, (rand() - 0.5) * 0.02], [1, (rand() - 0.5) * 0.02]];
+  for (const n of ['GRAD_CLIP', 'BETA2', 'WARMUP_STEPS', 'QAT_FRAC'])
+    measured[n] = [
+      [-1, (rand() - 0.5) * 0.02],
+      [1, (rand() - 0.5) * 0.02],
+    ];
   const base = Object.fromEntries(task.spec.knobs.map((k) => [k.name, number(task.baseline[k.name])]));
   const effect = (name, x) => {
     const p = [[0, 0], ...measured[name]].sort((a, b) => a[0] - b[0]);
@@ -111,8 +168,21 @@ function golfMini(task, seed) {
 }
 
 const format = (k, v) => (k.type === 'bool' ? (v ? 'True' : 'False') : k.type === 'int' ? String(Math.round(v)) : String(Number(v.toPrecision(4))));
-const recipeFiles = (values) => new Map([['train.py', Object.entries(values).map(([n, v]) => `${n} = ${v}  # knob`).join('\n') + '\n']]);
-const recipeKey = (values) => JSON.stringify(Object.keys(values).sort().map((n) => [n, number(values[n])]));
+const recipeFiles = (values) =>
+  new Map([
+    [
+      'train.py',
+      Object.entries(values)
+        .map(([n, v]) => `${n} = ${v}  # knob`)
+        .join('\n') + '\n',
+    ],
+  ]);
+const recipeKey = (values) =>
+  JSON.stringify(
+    Object.keys(values)
+      .sort()
+      .map((n) => [n, number(values[n])]),
+  );
 
 async function campaign(taskName, arm, seed, trials) {
   const task = simTask(taskName === 'bowl' ? BOWL : taskName);
@@ -133,7 +203,7 @@ async function campaign(taskName, arm, seed, trials) {
     if (arm === 'offline') {
       const history = done.filter((t) => t.specialist === specialist && t.move).map((t) => ({ knob: t.move, label: t.label, index: t.index }));
       const moves = [];
-      for (let p; (p = proposeOffline({ specialist, knobs, files: recipeFiles(best.values), history, inFlight: [], refused: moves, seed: seedOf })); ) {
+      for (let p; (p = proposeOffline({ specialist, knobs, files: recipeFiles(best.values), history, inFlight: [], refused: moves, seed: seedOf }));) {
         const values = { ...best.values, [p.knob.name]: p.knob.to };
         if (!trained.has(recipeKey(values))) [next, move] = [values, p.knob];
         if (next) break;
@@ -142,15 +212,30 @@ async function campaign(taskName, arm, seed, trials) {
     } else {
       const params = (values) => Object.fromEntries(knobs.map((k) => [k.name, number(values[k.name])]));
       const told = done.filter((t) => t.label !== 'proposal_invalid');
-      const req = { sampler: arm.replace(/^optuna-/, ''), seed: seedOf % 2 ** 31, direction, knobs, trials: told.map((t) => ({ params: params(t.values), value: t.score, kept: t.label === 'keep' })), running: [], current: params(best.values), count: 12 };
+      const req = {
+        sampler: arm.replace(/^optuna-/, ''),
+        seed: seedOf % 2 ** 31,
+        direction,
+        knobs,
+        trials: told.map((t) => ({ params: params(t.values), value: t.score, kept: t.label === 'keep' })),
+        running: [],
+        current: params(best.values),
+        count: 12,
+      };
       for (const c of (await callPython(req)).candidates) {
         const values = { ...best.values };
         for (const k of knobs) values[k.name] = format(k, c[k.name]);
         if (recipeKey(values) === recipeKey(best.values)) continue;
-        if (!trained.has(recipeKey(values))) { next = values; break; }
+        if (!trained.has(recipeKey(values))) {
+          next = values;
+          break;
+        }
       }
     }
-    if (!next) { done.push({ index, specialist, values: best.values, score: null, label: 'proposal_invalid' }); continue; }
+    if (!next) {
+      done.push({ index, specialist, values: best.values, score: null, label: 'proposal_invalid' });
+      continue;
+    }
     trained.add(recipeKey(next));
     const s = await score(next);
     const keep = s !== null && gain(s, best.score) >= minDelta;

@@ -33,7 +33,13 @@ function report(stats) {
 }
 
 const args = process.argv.slice(2);
-if (args.includes('--unit')) report(await runMocha(path.join(root, 'dist/test/unit'), args.filter((a) => a !== '--unit')));
+if (args.includes('--unit'))
+  report(
+    await runMocha(
+      path.join(root, 'dist/test/unit'),
+      args.filter((a) => a !== '--unit'),
+    ),
+  );
 
 const { startLocalServices, findFreePort } = await import(path.join(root, 'dist/src/services/local.js'));
 // The one provisioning path: every shipped task's and fixture's `requires`, the sandbox, and

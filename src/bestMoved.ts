@@ -16,7 +16,10 @@ export async function tellWaitingTrials(client: Client, campaignId: string, from
       await client.workflow
         .getHandle(wf.workflowId)
         .signal(bestMovedSignal, best)
-        .then(() => told++, () => undefined);
+        .then(
+          () => told++,
+          () => undefined,
+        );
     }
   } catch {
     // visibility unavailable: the dispatch check still catches every stale parent

@@ -64,7 +64,8 @@ export function budgetChangeError(change: unknown, spent: Spent, now: number): s
   if (malformed) return malformed;
   if (!Object.keys(c).length) return 'budget change: name at least one of trials, gpuHours, dollars, deadline';
   if (c.trials !== undefined && c.trials < spent.trials) return `trials: ${c.trials} is below the ${spent.trials} trials already started`;
-  if (c.gpuHours !== undefined && c.gpuHours * 3600 < spent.gpuSeconds) return `gpuHours: ${c.gpuHours} is below the ${round(spent.gpuSeconds / 3600)} GPU-hours already spent`;
+  if (c.gpuHours !== undefined && c.gpuHours * 3600 < spent.gpuSeconds)
+    return `gpuHours: ${c.gpuHours} is below the ${round(spent.gpuSeconds / 3600)} GPU-hours already spent`;
   if (c.dollars !== undefined && c.dollars < spent.dollars) return `dollars: ${c.dollars} is below the $${round(spent.dollars)} already spent`;
   if (c.deadline !== undefined && Date.parse(c.deadline) <= now) return `deadline: ${c.deadline} is in the past (now ${new Date(now).toISOString()})`;
   return null;

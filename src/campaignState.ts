@@ -62,7 +62,19 @@ export class CampaignState {
     this.setUp = Boolean(carried);
     this.c = carried
       ? { ...carried, spent: { ...carried.spent }, counts: { ...carried.counts } }
-      : { run: 1, nextIndex: 0, finished: 0, baseline: null, best: null, counts: {}, spent: { trials: 0, gpuSeconds: 0, dollars: 0 }, lastKeepAt: nowIso, trialsSinceKeep: 0, startedAt: nowIso, bandit: [] };
+      : {
+          run: 1,
+          nextIndex: 0,
+          finished: 0,
+          baseline: null,
+          best: null,
+          counts: {},
+          spent: { trials: 0, gpuSeconds: 0, dollars: 0 },
+          lastKeepAt: nowIso,
+          trialsSinceKeep: 0,
+          startedAt: nowIso,
+          bandit: [],
+        };
     this.rerun = [...(carried?.rerun ?? [])];
     this.reruns = { ...(carried?.reruns ?? {}) };
     this.plateau = input.plateau ?? null;
@@ -108,7 +120,11 @@ export class CampaignState {
     if (again) return { ...again, rerun: true };
     const specialist =
       this.choice === 'bandit'
-        ? chooseByBandit(specialists, this.c.bandit, this.inFlight.map((t) => t.specialist))
+        ? chooseByBandit(
+            specialists,
+            this.c.bandit,
+            this.inFlight.map((t) => t.specialist),
+          )
         : roundRobin(specialists, this.c.nextIndex - 1);
     return { index: this.c.nextIndex, specialist, rerun: false };
   }
@@ -196,6 +212,11 @@ export class CampaignState {
 
   /** The next workflow run's input: the same campaign, with this run's state carried. */
   nextRunInput(setup: CampaignSetup): CampaignInput {
-    return { ...this.input, budget: this.budget, parallelism: this.parallelism, carried: { ...this.c, setup, paused: this.paused, run: this.c.run + 1, rerun: this.rerun, reruns: this.reruns } };
+    return {
+      ...this.input,
+      budget: this.budget,
+      parallelism: this.parallelism,
+      carried: { ...this.c, setup, paused: this.paused, run: this.c.run + 1, rerun: this.rerun, reruns: this.reruns },
+    };
   }
 }

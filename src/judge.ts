@@ -47,22 +47,32 @@ function checkRun(train: TrainResult, evaluate: EvaluateResult, j: JudgeInput): 
   if (train.memoryExceeded) return { label: 'crash', reason: `out of memory: ${lastLines(train.logTail, 3)}`, score: null };
   if (train.overBudget) return { label: 'train_budget_overrun', reason: `training took ${train.wallS.toFixed(1)} s, budget ${j.trainBudgetS} s`, score: null };
   if (train.exitCode !== 0) return { label: 'crash', reason: `train exited ${train.exitCode ?? train.signal}:\n${lastLines(train.logTail)}`, score: null };
-  if (evaluate.overBudget) return { label: 'eval_budget_overrun', reason: `evaluation took ${evaluate.wallS.toFixed(1)} s, budget ${j.evalBudgetS} s`, score: null };
+  if (evaluate.overBudget)
+    return { label: 'eval_budget_overrun', reason: `evaluation took ${evaluate.wallS.toFixed(1)} s, budget ${j.evalBudgetS} s`, score: null };
   // A report counts only from an evaluation that ended cleanly, in time and within its memory.
   if (evaluate.memoryExceeded) return { label: 'crash', reason: `evaluation ran out of memory:\n${lastLines(evaluate.logTail, 3)}`, score: null };
   const report = evaluate.report;
   if (!report || evaluate.exitCode !== 0) {
-    const why = evaluate.exitCode !== 0 ? `evaluator exited ${evaluate.exitCode ?? evaluate.signal}` : evaluate.parseError ?? 'no report';
+    const why = evaluate.exitCode !== 0 ? `evaluator exited ${evaluate.exitCode ?? evaluate.signal}` : (evaluate.parseError ?? 'no report');
     return { label: 'crash', reason: `${why}:\n${lastLines(evaluate.logTail)}`, score: null };
   }
   if (report.label && report.label !== 'keep' && report.label !== 'discard') return { label: report.label, reason: report.reason, score: report.metric };
-  if (report.metric === null || !Number.isFinite(report.metric)) return { label: 'diverged', reason: `metric is ${report.metric}: ${report.reason}`, score: null };
+  if (report.metric === null || !Number.isFinite(report.metric))
+    return { label: 'diverged', reason: `metric is ${report.metric}: ${report.reason}`, score: null };
   if (j.sizeCapBytes && evaluate.readableBytes !== undefined && evaluate.readableBytes > j.sizeCapBytes) {
-    return { label: 'size_blocked', reason: `the model runner could read ${evaluate.readableBytes} bytes (checkout and train outputs) > cap ${j.sizeCapBytes}`, score: report.metric };
+    return {
+      label: 'size_blocked',
+      reason: `the model runner could read ${evaluate.readableBytes} bytes (checkout and train outputs) > cap ${j.sizeCapBytes}`,
+      score: report.metric,
+    };
   }
   const { min, max } = j.plausible ?? {};
   if ((min !== undefined && report.metric < min) || (max !== undefined && report.metric > max)) {
-    return { label: 'suspect', reason: `score ${report.metric} is outside this task's plausible range [${min ?? '-inf'}, ${max ?? 'inf'}]: held for review, not kept (${report.reason})`, score: report.metric };
+    return {
+      label: 'suspect',
+      reason: `score ${report.metric} is outside this task's plausible range [${min ?? '-inf'}, ${max ?? 'inf'}]: held for review, not kept (${report.reason})`,
+      score: report.metric,
+    };
   }
   return { score: report.metric };
 }
@@ -74,7 +84,16 @@ export function judge(j: JudgeInput): Verdict {
     const c = checkRun(run.train, run.evaluate, j);
     if ('label' in c) {
       const which = j.runs.length > 1 ? ` (run ${i + 1} of ${j.runs.length})` : '';
-      return { label: c.label, score: c.score, keep: false, reason: c.reason + which, rule: 'legality', bestBefore: best, repeats: j.runs.length, spread: null };
+      return {
+        label: c.label,
+        score: c.score,
+        keep: false,
+        reason: c.reason + which,
+        rule: 'legality',
+        bestBefore: best,
+        repeats: j.runs.length,
+        spread: null,
+      };
     }
     scores.push(c.score);
   }

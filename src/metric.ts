@@ -11,7 +11,10 @@ export const gainOver = (direction: Direction, score: number, best: number): num
 export const betterWord = (direction: Direction): 'lower' | 'higher' => (direction === 'minimize' ? 'lower' : 'higher');
 
 /** Sorts scores best first. */
-export const bestFirst = (direction: Direction) => (a: number, b: number): number => (direction === 'minimize' ? a - b : b - a);
+export const bestFirst =
+  (direction: Direction) =>
+  (a: number, b: number): number =>
+    direction === 'minimize' ? a - b : b - a;
 
 /** The kept, scored trial with the best score (the first of equals), or null. */
 export function bestKept<T extends { keep: boolean; score: number | null }>(direction: Direction, trials: Iterable<T>): T | null {

@@ -37,7 +37,10 @@ export async function fetchRuns(client: Client, workflowId: string): Promise<Rec
 export async function replayRuns(runs: RecordedRun[]): Promise<ReplayOutcome[]> {
   installRuntime(); // worker logs at WARN, like every Lineage worker
   const outcomes: ReplayOutcome[] = [];
-  const results = Worker.runReplayHistories({ workflowBundle: await workflowBundle() }, runs.map((r) => ({ workflowId: r.workflowId, history: r.history })));
+  const results = Worker.runReplayHistories(
+    { workflowBundle: await workflowBundle() },
+    runs.map((r) => ({ workflowId: r.workflowId, history: r.history })),
+  );
   let i = 0;
   // Results come back in the order the histories went in.
   for await (const r of results) {
@@ -60,6 +63,7 @@ export function runToJson(run: RecordedRun): string {
 
 export function runFromJson(text: string): RecordedRun {
   const o = JSON.parse(text) as { workflowId?: string; runId?: string; history?: { events?: unknown[] } };
-  if (!o.workflowId || !o.runId || !Array.isArray(o.history?.events)) throw new Error('not a recorded run: expected {workflowId, runId, history: {events: [...]}}');
+  if (!o.workflowId || !o.runId || !Array.isArray(o.history?.events))
+    throw new Error('not a recorded run: expected {workflowId, runId, history: {events: [...]}}');
   return { workflowId: o.workflowId, runId: o.runId, history: HistoryMessage.fromObject(o.history) };
 }

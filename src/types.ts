@@ -263,9 +263,7 @@ export type ProposeResult = ({ ok: true; proposal: Proposal } | { ok: false; rea
 export type ApplyResult = { ok: true; sha: string; diff: string; changedFiles: string[] } | StageFailure;
 
 /** A rebased trial's new commit, or why its change cannot be carried onto the new best. */
-export type RebaseResult =
-  | { ok: true; sha: string; diff: string; changedFiles: string[]; knobValues?: Record<string, string> }
-  | { ok: false; reason: string };
+export type RebaseResult = { ok: true; sha: string; diff: string; changedFiles: string[]; knobValues?: Record<string, string> } | { ok: false; reason: string };
 
 /** A rebased commit claimed for its trial, or why it cannot be (its recipe duplicates another trial's). */
 export type AdoptResult = { ok: true } | { ok: false; reason: string };

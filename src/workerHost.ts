@@ -71,9 +71,23 @@ export async function createSlotWorkers(deps: StageDeps, connection: NativeConne
   requireSandbox();
   const pool = new SlotPool(slots);
   const common = { connection, namespace: temporalNamespace() };
-  const workers = [await Worker.create({ ...common, taskQueue: sharedQueue, activities: createTrainActivities(deps, pool), maxConcurrentActivityTaskExecutions: slots.length })];
+  const workers = [
+    await Worker.create({
+      ...common,
+      taskQueue: sharedQueue,
+      activities: createTrainActivities(deps, pool),
+      maxConcurrentActivityTaskExecutions: slots.length,
+    }),
+  ];
   for (const slot of slots) {
-    workers.push(await Worker.create({ ...common, taskQueue: slot.queue, activities: createEvaluateActivities(deps, pool, slot.id), maxConcurrentActivityTaskExecutions: 1 }));
+    workers.push(
+      await Worker.create({
+        ...common,
+        taskQueue: slot.queue,
+        activities: createEvaluateActivities(deps, pool, slot.id),
+        maxConcurrentActivityTaskExecutions: 1,
+      }),
+    );
   }
   return workers;
 }

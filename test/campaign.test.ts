@@ -42,7 +42,19 @@ describe('campaign on real services', function () {
 
   it('completes normally with every outcome labelled', async () => {
     const labels = result.trials.sort((a, b) => a.index - b.index).map((t) => t.label);
-    const expected: Label[] = ['keep', 'keep', 'discard', 'crash', 'train_budget_overrun', 'size_blocked', 'illegal_edit', 'diverged', 'apply_failed', 'discard', 'crash'];
+    const expected: Label[] = [
+      'keep',
+      'keep',
+      'discard',
+      'crash',
+      'train_budget_overrun',
+      'size_blocked',
+      'illegal_edit',
+      'diverged',
+      'apply_failed',
+      'discard',
+      'crash',
+    ];
     assert.deepEqual(labels, expected);
     assert.equal(result.status.state, 'finished');
     assert.equal(result.status.inFlight.length, 0);
@@ -57,7 +69,10 @@ describe('campaign on real services', function () {
     assert.match(kept.diff ?? '', /^-X = 3\.0/m);
     assert.match(kept.diff ?? '', /^\+X = 1\.5/m);
     assert.equal(kept.score, 0.25);
-    assert.deepEqual(kept.stages.map((s) => s.stage), ['propose', 'apply', 'preflight', 'train', 'evaluate', 'judge']);
+    assert.deepEqual(
+      kept.stages.map((s) => s.stage),
+      ['propose', 'apply', 'preflight', 'train', 'evaluate', 'judge'],
+    );
     // The next trial edited the kept recipe, not the baseline.
     assert.equal(docs[2]!.parentSha, kept.sha);
     assert.match(docs[3]!.logExcerpt, /boom: the recipe crashed/);

@@ -9,14 +9,20 @@ const read = (f: string) => readFileSync(path.join(repoRoot(), f), 'utf8');
 describe('.ci/run', () => {
   const ci = read('.ci/run');
   const block = /## Two command lines\s+```sh\n([\s\S]*?)```/.exec(read('README.md'))?.[1] ?? '';
-  const [mainLine, testLine] = block.trim().split('\n').map((l) => l.replace(/#.*$/, '').trim());
+  const [mainLine, testLine] = block
+    .trim()
+    .split('\n')
+    .map((l) => l.replace(/#.*$/, '').trim());
 
   it('README gives exactly two command lines: the demo and the tests', () => {
     assert.equal(mainLine, 'npm install && npm start');
     assert.equal(testLine, 'npm test');
   });
   it("calls README's test command and installs what the tests need", () => {
-    assert.ok(ci.split('\n').some((l) => l.trim() === testLine), `.ci/run must run "${testLine}"`);
+    assert.ok(
+      ci.split('\n').some((l) => l.trim() === testLine),
+      `.ci/run must run "${testLine}"`,
+    );
     assert.match(ci, /npm ci/);
     // What the tests need is installed by the one provisioning path that `npm test` runs first
     // (its contents are checked against dpkg by test/unit/requirements.test.ts).

@@ -17,7 +17,19 @@ const tuner: Brain = (req) => {
   if (!file) return { toolUses: [{ name: 'read_file', input: { path: 'train.py' } }] };
   const m = /^X = (-?[\d.]+)/m.exec(file.content)!;
   const next = (Number(m[1]) + 1) / 2;
-  return { toolUses: [{ name: 'submit_proposal', input: { hypothesis: `move X from ${m[1]} to ${next}, halfway to the optimum`, expected_delta: -0.5, rationale: 'the loss is (X-1)^2', edits: [{ file: 'train.py', search: m[0], replace: `X = ${next}` }] } }] };
+  return {
+    toolUses: [
+      {
+        name: 'submit_proposal',
+        input: {
+          hypothesis: `move X from ${m[1]} to ${next}, halfway to the optimum`,
+          expected_delta: -0.5,
+          rationale: 'the loss is (X-1)^2',
+          edits: [{ file: 'train.py', search: m[0], replace: `X = ${next}` }],
+        },
+      },
+    ],
+  };
 };
 
 const submit = (input: unknown) => ({ toolUses: [{ name: 'submit_proposal', input }] });
@@ -36,7 +48,10 @@ describe('Claude proposer on real services', function () {
   after(async () => {
     await h?.stop();
     await fake?.close();
-    for (const [k, v] of [['ANTHROPIC_API_KEY', saved.key], ['ANTHROPIC_BASE_URL', saved.url]] as const) {
+    for (const [k, v] of [
+      ['ANTHROPIC_API_KEY', saved.key],
+      ['ANTHROPIC_BASE_URL', saved.url],
+    ] as const) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }
@@ -59,8 +74,14 @@ describe('Claude proposer on real services', function () {
     });
 
     it('keeps every halving proposal and records it like any trial', () => {
-      assert.deepEqual(r.docs.map((d) => d.label), ['keep', 'keep', 'keep', 'keep']);
-      assert.deepEqual(r.docs.map((d) => d.score), [4, 1, 0.25, 0.0625]);
+      assert.deepEqual(
+        r.docs.map((d) => d.label),
+        ['keep', 'keep', 'keep', 'keep'],
+      );
+      assert.deepEqual(
+        r.docs.map((d) => d.score),
+        [4, 1, 0.25, 0.0625],
+      );
       assert.match(r.docs[1]!.hypothesis, /move X from 3\.0 to 2/);
       assert.equal(r.docs[1]!.proposal!.expectedDelta, -0.5);
       assert.equal(r.result.status.best!.score, 0.0625);
@@ -86,7 +107,10 @@ describe('Claude proposer on real services', function () {
 
     it('shows each proposal the lineage of the ones before it', () => {
       // (The first two requests were answered 429 and 529, then sent again.)
-      const firsts = r.requests.slice(2).filter((q) => q.tools?.length && q.messages.length === 1).map(firstUserText);
+      const firsts = r.requests
+        .slice(2)
+        .filter((q) => q.tools?.length && q.messages.length === 1)
+        .map(firstUserText);
       assert.equal(firsts.length, 3);
       assert.match(firsts[0]!, /# Lineage \(1 trials so far/);
       assert.match(firsts[2]!, /#1 \[opt\] keep 1 \(-3\) — move X from 3\.0 to 2/);
@@ -108,12 +132,20 @@ describe('Claude proposer on real services', function () {
     const brain: Brain = (req) => {
       const rejected = toolResults(req).some((t) => t.name === 'submit_proposal' && t.isError);
       const firstTrial = !/#1 \[opt\]/.test(firstUserText(req));
-      if (rejected && firstTrial) return submit({ hypothesis: 'set X to exactly one, the optimum', expected_delta: -4, edits: [{ file: 'train.py', search: 'X = 3.0', replace: 'X = 1.0' }] });
+      if (rejected && firstTrial)
+        return submit({
+          hypothesis: 'set X to exactly one, the optimum',
+          expected_delta: -4,
+          edits: [{ file: 'train.py', search: 'X = 3.0', replace: 'X = 1.0' }],
+        });
       return submit({ hypothesis: 'no delta given here', edits: [{ file: 'train.py', search: 'X = 3.0', replace: 'X = 1.0' }] });
     };
     const r = await run(brain, { budget: { trials: 2 }, proposer: { kind: 'claude', metaEvery: 0 }, specialists: ['opt'] }, 'claude-repair');
     // Trial 1: malformed, repaired, kept. Trial 2: malformed twice: proposal_invalid.
-    assert.deepEqual(r.docs.map((d) => d.label), ['keep', 'keep', 'proposal_invalid']);
+    assert.deepEqual(
+      r.docs.map((d) => d.label),
+      ['keep', 'keep', 'proposal_invalid'],
+    );
     const repair = r.requests[1]!;
     const error = toolResults(repair).find((t) => t.name === 'submit_proposal')!;
     assert.ok(error.isError);
@@ -124,12 +156,19 @@ describe('Claude proposer on real services', function () {
   });
 
   it('refuses an edit outside the specialist surface before it reaches git', async () => {
-    const brain: Brain = () => submit({ hypothesis: 'data specialist edits the training loop', expected_delta: -1, edits: [{ file: 'train.py', search: 'X = 3.0', replace: 'X = 1.0' }] });
+    const brain: Brain = () =>
+      submit({
+        hypothesis: 'data specialist edits the training loop',
+        expected_delta: -1,
+        edits: [{ file: 'train.py', search: 'X = 3.0', replace: 'X = 1.0' }],
+      });
     const r = await run(brain, { budget: { trials: 1 }, proposer: { kind: 'claude', metaEvery: 0 }, specialists: ['data'] }, 'claude-surface');
     assert.equal(r.docs[1]!.label, 'illegal_edit' satisfies Label);
     assert.match(r.docs[1]!.reason, /train\.py outside data's surface \(data\.py\)/);
     assert.equal(r.docs[1]!.sha, null);
-    const refs = execFileSync('git', ['--git-dir', path.join(h.deps.home, 'campaigns', r.campaignId, 'repo.git'), 'for-each-ref', '--format=%(refname)'], { encoding: 'utf8' });
+    const refs = execFileSync('git', ['--git-dir', path.join(h.deps.home, 'campaigns', r.campaignId, 'repo.git'), 'for-each-ref', '--format=%(refname)'], {
+      encoding: 'utf8',
+    });
     assert.doesNotMatch(refs, /trials\/1/);
   });
 
@@ -146,7 +185,10 @@ describe('Claude proposer on real services', function () {
 
   it('runs the lineage-off arm with no lineage in any prompt', async () => {
     const r = await run(tuner, { budget: { trials: 2 }, proposer: { kind: 'claude', lineage: false, metaEvery: 0 }, specialists: ['opt'] }, 'claude-nolineage');
-    assert.deepEqual(r.docs.map((d) => d.label), ['keep', 'keep', 'keep']);
+    assert.deepEqual(
+      r.docs.map((d) => d.label),
+      ['keep', 'keep', 'keep'],
+    );
     for (const q of r.requests) {
       assert.doesNotMatch(firstUserText(q), /# Lineage|Your recent trials|keep 1/);
       assert.match(firstUserText(q), /You see no lineage in this campaign/);
@@ -155,8 +197,14 @@ describe('Claude proposer on real services', function () {
 
   it('runs N generic agents, each owning every surface with no domain preamble', async () => {
     const r = await run(tuner, { budget: { trials: 2 }, proposer: { kind: 'claude', metaEvery: 0 }, roster: { kind: 'generic', agents: 2 } }, 'claude-generic');
-    assert.deepEqual(r.docs.map((d) => d.specialist), ['baseline', 'agent-1', 'agent-2']);
-    assert.deepEqual(r.docs.map((d) => d.label), ['keep', 'keep', 'keep']);
+    assert.deepEqual(
+      r.docs.map((d) => d.specialist),
+      ['baseline', 'agent-1', 'agent-2'],
+    );
+    assert.deepEqual(
+      r.docs.map((d) => d.label),
+      ['keep', 'keep', 'keep'],
+    );
     const sys = systemText(r.requests.find((q) => q.tools?.length)!);
     assert.match(sys, /Your role: agent-1\nYou are a machine-learning research engineer/);
     assert.match(sys, /Your surface \(the only files you may edit\): train\.py, model\/\*\.py, data\.py/);
@@ -173,19 +221,42 @@ describe('Claude proposer on real services', function () {
           expected_delta: -3,
           port_from: 1,
           edits: [
-            { file: 'train.py', search: 'import json, os, sys, time', replace: 'import json, os, sys, time\nprint("ENV", sorted(os.environ.items()), flush=True)' },
+            {
+              file: 'train.py',
+              search: 'import json, os, sys, time',
+              replace: 'import json, os, sys, time\nprint("ENV", sorted(os.environ.items()), flush=True)',
+            },
             { file: 'train.py', search: 'X = 3.0', replace: 'X = 1.0' },
           ],
         });
       }
-      return submit({ hypothesis: 'log the environment for debugging', expected_delta: 0, edits: [{ file: 'train.py', search: 'import json, os, sys, time', replace: 'import json, os, sys, time\nprint("ENV", sorted(os.environ.items()), flush=True)' }] });
+      return submit({
+        hypothesis: 'log the environment for debugging',
+        expected_delta: 0,
+        edits: [
+          {
+            file: 'train.py',
+            search: 'import json, os, sys, time',
+            replace: 'import json, os, sys, time\nprint("ENV", sorted(os.environ.items()), flush=True)',
+          },
+        ],
+      });
     };
     const r = await run(brain, { budget: { trials: 2 }, proposer: { kind: 'claude', metaEvery: 0 }, specialists: ['opt'] }, 'claude-port');
-    assert.deepEqual(r.docs.map((d) => d.label), ['keep', 'discard', 'keep']);
+    assert.deepEqual(
+      r.docs.map((d) => d.label),
+      ['keep', 'discard', 'keep'],
+    );
     const port = r.docs[2]!;
     assert.deepEqual(port.proposal!.portedFrom, { index: 1, sha: r.docs[1]!.sha });
     assert.equal(port.secondParentSha, r.docs[1]!.sha);
-    const parents = execFileSync('git', ['--git-dir', path.join(h.deps.home, 'campaigns', r.campaignId, 'repo.git'), 'rev-list', '--parents', '-n', '1', port.sha!], { encoding: 'utf8' }).trim().split(' ');
+    const parents = execFileSync(
+      'git',
+      ['--git-dir', path.join(h.deps.home, 'campaigns', r.campaignId, 'repo.git'), 'rev-list', '--parents', '-n', '1', port.sha!],
+      { encoding: 'utf8' },
+    )
+      .trim()
+      .split(' ');
     assert.deepEqual(parents.slice(1), [r.docs[0]!.sha, r.docs[1]!.sha]);
     assert.match(r.docs[1]!.logExcerpt, /ENV \[/);
     assert.doesNotMatch(r.docs[1]!.logExcerpt, /sk-ant|ANTHROPIC/);

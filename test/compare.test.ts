@@ -17,7 +17,7 @@ const CLI = path.join(repoRoot(), 'dist/src/cli/main.js');
 const lineage = (...args: string[]) => run(process.execPath, [CLI, ...args], { env: process.env, maxBuffer: 64 << 20 });
 const fixture = (name: string) => path.join(repoRoot(), 'test/fixtures/released', name);
 
-describe('compare: the paper\'s lineage-on vs lineage-off pair, imported', function () {
+describe("compare: the paper's lineage-on vs lineage-off pair, imported", function () {
   let browser: Browser;
   const on = uniqueId('lineage-on');
   const off = uniqueId('lineage-off');
@@ -32,7 +32,10 @@ describe('compare: the paper\'s lineage-on vs lineage-off pair, imported', funct
 
   it('import prints per-label counts and the best score of each run', async () => {
     const a = await lineage('import', fixture('pg-lineage-on.results.tsv'), '--campaign', on, '--task', 'parameter-golf', '--direction', 'minimize');
-    assert.match(a.stdout, new RegExp(`imported 11 trials into campaign ${on} \\(metric val_bpb, minimize\\) from pg-lineage-on\\.results\\.tsv: 0 rows recovered, 0 skipped`));
+    assert.match(
+      a.stdout,
+      new RegExp(`imported 11 trials into campaign ${on} \\(metric val_bpb, minimize\\) from pg-lineage-on\\.results\\.tsv: 0 rows recovered, 0 skipped`),
+    );
     assert.match(a.stdout, /^labels: keep 5 · discard 3 · crash 1 · eval_budget_overrun 1 · size_blocked 1$/m);
     assert.match(a.stdout, /mapped from the file's statuses: baseline → keep 1/);
     assert.match(a.stdout, /baseline val_bpb 1\.081 \(exp_000\) · best val_bpb 1\.076 \(exp_010\) · 4 keeps after the baseline/);
@@ -42,13 +45,37 @@ describe('compare: the paper\'s lineage-on vs lineage-off pair, imported', funct
 
   it('import of the quirky fixture warns per line on stderr; --strict refuses it', async () => {
     const id = uniqueId('quirks');
-    const r = await lineage('import', fixture('pg-quirks.results.tsv'), '--campaign', id, '--task', 'parameter-golf', '--direction', 'minimize', '--tree', fixture('pg-quirks.tree.tsv'));
+    const r = await lineage(
+      'import',
+      fixture('pg-quirks.results.tsv'),
+      '--campaign',
+      id,
+      '--task',
+      'parameter-golf',
+      '--direction',
+      'minimize',
+      '--tree',
+      fixture('pg-quirks.tree.tsv'),
+    );
     assert.match(r.stdout, /imported 8 trials .*: 5 rows recovered, 4 skipped/);
     assert.match(r.stdout, /mapped from the file's statuses: baseline → keep 1 · harness_abort → infra_error 1/);
     assert.match(r.stderr, /^skipped: pg-quirks\.results\.tsv line 8: /m);
     assert.match(r.stderr, /^recovered: pg-quirks\.results\.tsv line 5 \(exp 003\): split 11 space-joined columns/m);
     assert.match(r.stderr, /^tree: pg-quirks\.tree\.tsv: 8 of 8 trials checked; parents agree$/m);
-    const strict = await lineage('import', fixture('pg-quirks.results.tsv'), '--campaign', uniqueId('strict'), '--task', 'parameter-golf', '--direction', 'minimize', '--strict').then(() => null, (e: { code: number; stderr: string }) => e);
+    const strict = await lineage(
+      'import',
+      fixture('pg-quirks.results.tsv'),
+      '--campaign',
+      uniqueId('strict'),
+      '--task',
+      'parameter-golf',
+      '--direction',
+      'minimize',
+      '--strict',
+    ).then(
+      () => null,
+      (e: { code: number; stderr: string }) => e,
+    );
     assert.equal(strict?.code, 1);
     assert.match(strict!.stderr, /line 4 \(exp 002\): needs repair/);
   });
@@ -56,7 +83,12 @@ describe('compare: the paper\'s lineage-on vs lineage-off pair, imported', funct
   it('compare prints the ablation table and writes one page that chromium renders with the chart', async () => {
     const out = path.join(tmp, 'compare.html');
     const { stdout } = await lineage('compare', on, off, '--out', out);
-    const row = (name: string) => stdout.split('\n').find((l) => l.startsWith(name))?.split(/\s{2,}/).slice(1);
+    const row = (name: string) =>
+      stdout
+        .split('\n')
+        .find((l) => l.startsWith(name))
+        ?.split(/\s{2,}/)
+        .slice(1);
     assert.deepEqual(row('best '), ['1.076 (exp_010)', '1.0795 (exp_006)']);
     assert.deepEqual(row('relative gain'), ['-0.463%', '-0.139%']);
     assert.deepEqual(row('keeps'), ['4', '1']);
@@ -84,7 +116,10 @@ describe('compare: the paper\'s lineage-on vs lineage-off pair, imported', funct
   });
 
   it('compare names a campaign that does not exist', async () => {
-    const err = await lineage('compare', on, 'no-such-campaign', '--out', path.join(tmp, 'x.html')).then(() => null, (e: { code: number; stderr: string }) => e);
+    const err = await lineage('compare', on, 'no-such-campaign', '--out', path.join(tmp, 'x.html')).then(
+      () => null,
+      (e: { code: number; stderr: string }) => e,
+    );
     assert.equal(err?.code, 1);
     assert.match(err!.stderr, /lineage: no campaign "no-such-campaign" in MongoDB database/);
   });

@@ -19,7 +19,15 @@ describe('continue-as-new on real services', function () {
 
   before(async function () {
     h = await startHarness({ slots: 2 });
-    const handle = await startCampaign(h.client, { campaignId, task: TOY_TASK, budget: { trials: 6 }, parallelism: 2, proposer: { kind: 'offline' }, trialsPerRun: 2, specialistChoice: 'bandit' });
+    const handle = await startCampaign(h.client, {
+      campaignId,
+      task: TOY_TASK,
+      budget: { trials: 6 },
+      parallelism: 2,
+      proposer: { kind: 'offline' },
+      trialsPerRun: 2,
+      specialistChoice: 'bandit',
+    });
     result = await handle.result();
   });
   after(async () => h?.stop());
@@ -32,10 +40,18 @@ describe('continue-as-new on real services', function () {
     assert.deepEqual(result.trials.map((t) => t.index).sort(), [5, 6], 'the final run reports its own trials');
 
     const docs = await h.deps.store.trials.find({ campaignId }).sort({ index: 1 }).toArray();
-    assert.deepEqual(docs.map((d) => d.index), [0, 1, 2, 3, 4, 5, 6], 'trial indices without gaps or repeats');
+    assert.deepEqual(
+      docs.map((d) => d.index),
+      [0, 1, 2, 3, 4, 5, 6],
+      'trial indices without gaps or repeats',
+    );
     const found: string[] = [];
     for await (const wf of h.client.workflow.list({ query: `LineageCampaign = '${campaignId}'` })) found.push(wf.workflowId);
-    assert.deepEqual(found.sort(), docs.map((d) => trialId(campaignId, d.index)), 'one trial workflow per index');
+    assert.deepEqual(
+      found.sort(),
+      docs.map((d) => trialId(campaignId, d.index)),
+      'one trial workflow per index',
+    );
 
     const counts: Partial<Record<Label, number>> = {};
     for (const d of docs) counts[d.label] = (counts[d.label] ?? 0) + 1;
@@ -43,14 +59,23 @@ describe('continue-as-new on real services', function () {
     const kept = docs.filter((d) => d.keep && d.score !== null).sort((a, b) => a.score! - b.score!);
     assert.deepEqual(result.status.best, { index: kept[0]!.index, score: kept[0]!.score, sha: kept[0]!.sha });
     assert.equal(result.status.baseline, docs[0]!.score);
-    const slotSeconds = docs.flatMap((d) => d.stages).filter((s) => s.stage === 'train' || s.stage === 'evaluate').reduce((a, s) => a + s.seconds, 0);
-    assert.ok(Math.abs(result.status.used.gpuHours * 3600 - slotSeconds) < 1e-6, `GPU seconds ${result.status.used.gpuHours * 3600} vs recorded ${slotSeconds}`);
+    const slotSeconds = docs
+      .flatMap((d) => d.stages)
+      .filter((s) => s.stage === 'train' || s.stage === 'evaluate')
+      .reduce((a, s) => a + s.seconds, 0);
+    assert.ok(
+      Math.abs(result.status.used.gpuHours * 3600 - slotSeconds) < 1e-6,
+      `GPU seconds ${result.status.used.gpuHours * 3600} vs recorded ${slotSeconds}`,
+    );
     assert.equal(result.status.used.trials, 6);
     // Two trials in flight finish in either order: count in the order the campaign settled them.
     const order = completionOrder(await fetchRuns(h.client, campaignId));
     assert.deepEqual([...order].sort(), found.sort());
     const keptIds = new Set(docs.filter((d) => d.keep).map((d) => d._id));
-    assert.equal(result.status.trialsSinceKeep, trialsSinceKeep(order, (id) => keptIds.has(id)));
+    assert.equal(
+      result.status.trialsSinceKeep,
+      trialsSinceKeep(order, (id) => keptIds.has(id)),
+    );
   });
 
   it('replays every run of the campaign and a trial against the current workflow code', async () => {
@@ -58,7 +83,10 @@ describe('continue-as-new on real services', function () {
     assert.equal(runs.length, 3);
     const trial = await fetchRuns(h.client, trialId(campaignId, 1));
     const replayed = await replayRuns([...runs, ...trial]);
-    assert.deepEqual(replayed.map((r) => [r.runId, r.error ?? 'ok']), [...runs, ...trial].map((r) => [r.runId, 'ok']));
+    assert.deepEqual(
+      replayed.map((r) => [r.runId, r.error ?? 'ok']),
+      [...runs, ...trial].map((r) => [r.runId, 'ok']),
+    );
     // LINEAGE_SAVE_HISTORIES=test/fixtures/histories refreshes the committed replay fixtures.
     const save = process.env.LINEAGE_SAVE_HISTORIES;
     if (save) {
@@ -86,7 +114,10 @@ describe('continue-as-new on real services', function () {
     writeFileSync(file, runToJson(run!));
     const bad = await lineage('replay', '--file', file);
     assert.equal(bad.code, 1);
-    assert.match(bad.stdout, /^FAIL .*Nondeterminism error: Activity type of scheduled event 'brainstorm' does not match activity type of activity command 'propose'/m);
+    assert.match(
+      bad.stdout,
+      /^FAIL .*Nondeterminism error: Activity type of scheduled event 'brainstorm' does not match activity type of activity command 'propose'/m,
+    );
     assert.match(bad.stderr, /1 of 1 run\(s\) do not replay against the current workflow code/);
   });
 });

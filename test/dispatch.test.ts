@@ -27,7 +27,15 @@ describe('dispatch by slot, rebase at dispatch', function () {
   ];
   const run = async (rebase: boolean) => {
     const campaignId = uniqueId(rebase ? 'rebase' : 'norebase');
-    const handle = await startCampaign(h.client, { campaignId, task: TOY_TASK, budget: { trials: 5 }, slots: 1, lookahead: 4, rebase, proposer: { kind: 'replay', proposals } });
+    const handle = await startCampaign(h.client, {
+      campaignId,
+      task: TOY_TASK,
+      budget: { trials: 5 },
+      slots: 1,
+      lookahead: 4,
+      rebase,
+      proposer: { kind: 'replay', proposals },
+    });
     // Trial 1 alone first, so it is the one that trains first; then all five in flight.
     await handle.signal('pause');
     const cap = (await handle.query<CampaignStatus>('status')).parallelism;
@@ -57,15 +65,23 @@ describe('dispatch by slot, rebase at dispatch', function () {
     const trainEnd = (t: TrialRecord) => Date.parse(t.stages.find((s) => s.stage === 'train')!.startedAt) + t.train!.wallS * 1000;
     const proposedAt = (t: TrialRecord) => Date.parse(t.stages.find((s) => s.stage === 'propose')!.startedAt);
     for (const t of waiting) assert.ok(proposedAt(t) < trainEnd(t1!), `trial ${t.index} was proposed before trial 1 finished training`);
-    assert.deepEqual(withRebase.trials.map((t) => t.proposedOnSha), withRebase.trials.map(() => withRebase.docs[0]!.sha), 'every trial was proposed on the baseline');
+    assert.deepEqual(
+      withRebase.trials.map((t) => t.proposedOnSha),
+      withRebase.trials.map(() => withRebase.docs[0]!.sha),
+      'every trial was proposed on the baseline',
+    );
     assert.equal(withRebase.trials[0]!.label, 'keep');
     assert.ok(!withRebase.docs.some((t) => t.label === 'infra_error'));
   });
 
   it('no trial trains on a parent older than the best at its start', async () => {
-    for (const t of withRebase.trials) assert.ok(!stale(t), `trial ${t.index} trained on ${t.parentSha.slice(0, 8)} while the best was ${t.train?.bestAtStart?.sha.slice(0, 8)}`);
+    for (const t of withRebase.trials)
+      assert.ok(!stale(t), `trial ${t.index} trained on ${t.parentSha.slice(0, 8)} while the best was ${t.train?.bestAtStart?.sha.slice(0, 8)}`);
     // The first waiting trial to take the slot after trial 1 may do so before trial 1 is recorded.
-    assert.ok(withRebase.trials.some((t) => t.rebases?.length), 'the waiting trials found the best moved');
+    assert.ok(
+      withRebase.trials.some((t) => t.rebases?.length),
+      'the waiting trials found the best moved',
+    );
   });
 
   it('a ready trial whose change merges is carried onto the new best and preflighted again', async () => {

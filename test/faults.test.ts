@@ -13,12 +13,22 @@ describe('fault suite (short form)', function () {
 
   it('loses, duplicates and changes no trial under GPU-worker kills and a MongoDB outage', async () => {
     const lines: string[] = [];
-    const { ok, results, clean } = await runSuite({ stateDir: path.join(repoRoot(), '.lineage', 'faults-short'), trials: 2, seed: 1, scenarios: SHORT, log: (l) => lines.push(l) });
+    const { ok, results, clean } = await runSuite({
+      stateDir: path.join(repoRoot(), '.lineage', 'faults-short'),
+      trials: 2,
+      seed: 1,
+      scenarios: SHORT,
+      log: (l) => lines.push(l),
+    });
     console.log(`${lines.join('\n')}\n${table(clean, results)}`);
     assert.equal(results.length, 2);
     for (const r of results) {
       assert.ok(r.faults.length >= 1, `${r.scenario} injected its faults`);
-      assert.deepEqual({ lost: r.lost, duplicated: r.duplicated, mismatched: r.mismatched, infraErrors: r.infraErrors }, { lost: 0, duplicated: 0, mismatched: 0, infraErrors: 0 }, r.scenario);
+      assert.deepEqual(
+        { lost: r.lost, duplicated: r.duplicated, mismatched: r.mismatched, infraErrors: r.infraErrors },
+        { lost: 0, duplicated: 0, mismatched: 0, infraErrors: 0 },
+        r.scenario,
+      );
     }
     assert.ok(ok);
   });

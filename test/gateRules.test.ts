@@ -28,7 +28,11 @@ describe('gate and protected-file rules', function () {
     const result = await handle.result();
     const docs = await h.deps.store.trials.find({ campaignId }).sort({ index: 1 }).toArray();
     const labels: Label[] = ['keep', 'gate_miss', 'keep', 'illegal_edit'];
-    assert.deepEqual(docs.map((d) => d.label), labels, docs.map((d) => `${d.index} ${d.label}: ${d.reason}`).join('\n'));
+    assert.deepEqual(
+      docs.map((d) => d.label),
+      labels,
+      docs.map((d) => `${d.index} ${d.label}: ${d.reason}`).join('\n'),
+    );
     assert.match(docs[1]!.reason, /acc 0\.5 < gate 0\.9/);
     assert.ok(docs[1]!.score! >= 0.6, `a gate miss still reports the harness's time, got ${docs[1]!.score}`);
     assert.equal(docs[1]!.keep, false);

@@ -18,11 +18,21 @@ describe('golf-mini legality', function () {
       knob('loss', '        logits = logits.float()\n', '        logits = logits.float() * float("nan")\n'),
       knob('opt', 'STEPS = 150  # optimizer steps', 'STEPS = 20000  # optimizer steps'),
     ];
-    const handle = await startCampaign(h.client, { campaignId, task: 'golf-mini', budget: { trials: proposals.length }, parallelism: 2, proposer: { kind: 'replay', proposals } });
+    const handle = await startCampaign(h.client, {
+      campaignId,
+      task: 'golf-mini',
+      budget: { trials: proposals.length },
+      parallelism: 2,
+      proposer: { kind: 'replay', proposals },
+    });
     const result = await handle.result();
     const docs = await h.deps.store.trials.find({ campaignId }).sort({ index: 1 }).toArray();
     const labels: Label[] = ['keep', 'size_blocked', 'illegal_edit', 'diverged', 'train_budget_overrun'];
-    assert.deepEqual(docs.map((d) => d.label), labels, docs.map((d) => `${d.index} ${d.label}: ${d.reason}`).join('\n'));
+    assert.deepEqual(
+      docs.map((d) => d.label),
+      labels,
+      docs.map((d) => `${d.index} ${d.label}: ${d.reason}`).join('\n'),
+    );
     assert.ok(docs[0]!.score! > 2 && docs[0]!.score! < 8, `baseline val bpb ${docs[0]!.score}`);
     assert.equal(docs[1]!.train, null, 'blocked before any training');
     assert.match(docs[1]!.reason, /projected artifact \d+ bytes > cap 1000000/);

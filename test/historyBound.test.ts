@@ -26,7 +26,11 @@ describe('long campaigns', function () {
   after(async () => standIn?.stop());
 
   const start = (input: Omit<CampaignInput, 'task' | 'proposer'>) =>
-    env.client.workflow.start('campaign', { workflowId: input.campaignId, taskQueue: CONTROL_QUEUE, args: [{ task: 'stand-in', proposer: { kind: 'offline' }, ...input }] });
+    env.client.workflow.start('campaign', {
+      workflowId: input.campaignId,
+      taskQueue: CONTROL_QUEUE,
+      args: [{ task: 'stand-in', proposer: { kind: 'offline' }, ...input }],
+    });
 
   it('a 10,000-trial campaign continues as new with a bounded history per run and its state carried', async function () {
     const perRun = 20;
@@ -42,7 +46,8 @@ describe('long campaigns', function () {
     // event per stage (a trial keeps its stage in its own memo).
     for (const n of lengths) assert.ok(n <= 12 * perRun, `a run's history has ${n} events for ${perRun} trials (bound: 12 per trial)`);
     assert.ok(Math.max(...lengths.slice(1)) < 1.5 * Math.min(...lengths.slice(1)), `runs do not grow: ${lengths.join(', ')}`);
-    for (const r of finishedRuns) assert.equal(r.history.events!.at(-1)!.eventType, proto.temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW);
+    for (const r of finishedRuns)
+      assert.equal(r.history.events!.at(-1)!.eventType, proto.temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW);
 
     // The carried state at the start of each run: next index, counts, spent dollars, best.
     const inputs = runs.map((r) => {
@@ -67,7 +72,10 @@ describe('long campaigns', function () {
       assert.ok(c.bandit.length > 0 && c.bandit.length <= 30);
     }
     const replayed = await replayRuns(finishedRuns);
-    assert.deepEqual(replayed.map((r) => r.error ?? 'ok'), ['ok', 'ok', 'ok', 'ok']);
+    assert.deepEqual(
+      replayed.map((r) => r.error ?? 'ok'),
+      ['ok', 'ok', 'ok', 'ok'],
+    );
   });
 
   it('starts the children for all its free places in one workflow task', async () => {
@@ -84,7 +92,10 @@ describe('long campaigns', function () {
       else if (e.eventType === EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED) batches[batches.length - 1]!++;
     }
     // One task for the baseline, one for the six trials after it: one round trip, not six.
-    assert.deepEqual(batches.filter((n) => n > 0), [1, 6]);
+    assert.deepEqual(
+      batches.filter((n) => n > 0),
+      [1, 6],
+    );
   });
 
   it('a pause that arrives while a run drains is carried into the next run', async () => {

@@ -31,7 +31,13 @@ describe('a trial that ends infra_error', function () {
     const evaluator = path.join(task, 'evaluator', 'evaluate.py');
     const pinned = readFileSync(evaluator, 'utf8');
     const better = knob('opt', 'X = 3.0  # the parameter being tuned', 'X = 1.5  # the parameter being tuned');
-    const handle = await startCampaign(h.client, { campaignId, task, budget: { trials: 1 }, parallelism: 1, proposer: { kind: 'replay', proposals: [better] } });
+    const handle = await startCampaign(h.client, {
+      campaignId,
+      task,
+      budget: { trials: 1 },
+      parallelism: 1,
+      proposer: { kind: 'replay', proposals: [better] },
+    });
     await until('the baseline to be recorded', async () => (await h.deps.store.trials.findOne({ _id: trialId(campaignId, 0) })) !== null);
     writeFileSync(evaluator, `${pinned}\n# changed after the campaign pinned it\n`);
     return { campaignId, handle, restore: () => writeFileSync(evaluator, pinned) };
@@ -53,7 +59,8 @@ describe('a trial that ends infra_error', function () {
     assert.ok((result.status.rerunAfterInfraError ?? 0) >= 1);
     assert.equal(result.status.trialsSinceKeep, 0, 'the infra_error did not count towards the plateau');
     let runs = 0;
-    for await (const wf of h.client.workflow.list({ query: `${SA.campaign.name} = "${campaignId}" AND WorkflowId = "${id}"` })) runs += wf.workflowId === id ? 1 : 0;
+    for await (const wf of h.client.workflow.list({ query: `${SA.campaign.name} = "${campaignId}" AND WorkflowId = "${id}"` }))
+      runs += wf.workflowId === id ? 1 : 0;
     assert.ok(runs >= 2, `trial 1's workflow ran again under the same id (${runs} runs)`);
     const summary = await h.deps.store.lineage.findOne({ _id: campaignId });
     assert.equal(summary!.counts.infra_error, undefined, 'proposers never see the infra_error as an outcome');

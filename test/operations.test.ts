@@ -11,7 +11,8 @@ import { liveStatus } from '../src/cli/status.js';
 import type { Budget, CampaignInput, CampaignResult, CampaignStatus } from '../src/types.js';
 
 /** `temporal workflow ...` against the test services. */
-const temporalCli = (...args: string[]) => run(path.join(repoRoot(), '.lineage/bin/temporal'), ['workflow', ...args, '--address', process.env.TEMPORAL_ADDRESS!]);
+const temporalCli = (...args: string[]) =>
+  run(path.join(repoRoot(), '.lineage/bin/temporal'), ['workflow', ...args, '--address', process.env.TEMPORAL_ADDRESS!]);
 const SLOW = knob('opt', 'SLEEP_S = 0.1  # stands for training time', 'SLEEP_S = 3  # stands for training time', 'train slowly');
 const worse = (x: string) => knob('opt', 'X = 3.0  # the parameter being tuned', `X = ${x}  # the parameter being tuned`, `X = ${x}`);
 
@@ -40,11 +41,36 @@ describe('operating a campaign', function () {
       return s.inFlight.find((t) => t.index === 1 && t.stage === 'train') ? s : null;
     });
     assert.deepEqual(Object.keys(training).sort(), [
-      'baseline', 'best', 'budget', 'campaignId', 'counts', 'finished', 'inFlight', 'lastKeepAt', 'left', 'lookahead', 'nextIndex', 'outageLimitMinutes',
-      'parallelism', 'plateau', 'rerunAfterInfraError', 'run', 'slots', 'specialistChoice', 'started', 'state', 'stoppedBy', 'task', 'trialsSinceKeep', 'used',
+      'baseline',
+      'best',
+      'budget',
+      'campaignId',
+      'counts',
+      'finished',
+      'inFlight',
+      'lastKeepAt',
+      'left',
+      'lookahead',
+      'nextIndex',
+      'outageLimitMinutes',
+      'parallelism',
+      'plateau',
+      'rerunAfterInfraError',
+      'run',
+      'slots',
+      'specialistChoice',
+      'started',
+      'state',
+      'stoppedBy',
+      'task',
+      'trialsSinceKeep',
+      'used',
     ]);
     assert.equal(training.state, 'running');
-    assert.deepEqual(training.inFlight.map((t) => [t.index, t.specialist, t.trialId, t.stage]), [[1, 'opt', `${campaignId}-trial-0001`, 'train']]);
+    assert.deepEqual(
+      training.inFlight.map((t) => [t.index, t.specialist, t.trialId, t.stage]),
+      [[1, 'opt', `${campaignId}-trial-0001`, 'train']],
+    );
     assert.ok(Date.parse(training.inFlight[0]!.since) > 0);
     assert.equal(training.started, 2);
     assert.equal(training.finished, 1);
@@ -74,9 +100,18 @@ describe('operating a campaign', function () {
     assert.match(readable.stdout, /^ {2}dollars {3}\$0 of \$3 \(\$3 left\)$/m);
 
     // Refused: below what is spent, in the past, malformed; the budget is unchanged.
-    assert.equal(await refusal(handle.executeUpdate('setBudget', { args: [{ trials: spent - 1 }] })), `budget refused: trials: ${spent - 1} is below the ${spent} trials already started`);
-    assert.match(await refusal(handle.executeUpdate('setBudget', { args: [{ gpuHours: 0 }] })), /^budget refused: gpuHours: 0 is below the [\d.]+ GPU-hours already spent$/);
-    assert.match(await refusal(handle.executeUpdate('setBudget', { args: [{ deadline: '2020-01-01T00:00:00Z' }] })), /^budget refused: deadline: 2020-01-01T00:00:00Z is in the past/);
+    assert.equal(
+      await refusal(handle.executeUpdate('setBudget', { args: [{ trials: spent - 1 }] })),
+      `budget refused: trials: ${spent - 1} is below the ${spent} trials already started`,
+    );
+    assert.match(
+      await refusal(handle.executeUpdate('setBudget', { args: [{ gpuHours: 0 }] })),
+      /^budget refused: gpuHours: 0 is below the [\d.]+ GPU-hours already spent$/,
+    );
+    assert.match(
+      await refusal(handle.executeUpdate('setBudget', { args: [{ deadline: '2020-01-01T00:00:00Z' }] })),
+      /^budget refused: deadline: 2020-01-01T00:00:00Z is in the past/,
+    );
     assert.equal(await refusal(handle.executeUpdate('setBudget', { args: [{ dollars: -2 }] })), 'budget refused: dollars: a number >= 0');
     assert.equal(await refusal(handle.executeUpdate('setParallelism', { args: [0] })), 'parallelism refused: parallelism: a whole number from 1 to 256');
     assert.equal(await refusal(handle.executeUpdate('setParallelism', { args: [257] })), 'parallelism refused: parallelism: a whole number from 1 to 256');
@@ -152,8 +187,25 @@ describe('operating a campaign', function () {
   it('stops on a plateau of trials without a keep', async () => {
     const campaignId = uniqueId('plateau-trials');
     // Started with the Temporal CLI, as the README shows.
-    const input: CampaignInput = { campaignId, task: TOY_TASK, budget: { trials: 10 }, plateau: { trials: 2 }, parallelism: 1, proposer: { kind: 'replay', proposals: [worse('5.0'), worse('6.0'), worse('7.0')] } };
-    const started = await temporalCli('start', '--type', 'campaign', '--task-queue', 'lineage-control', '--workflow-id', campaignId, '--input', JSON.stringify(input));
+    const input: CampaignInput = {
+      campaignId,
+      task: TOY_TASK,
+      budget: { trials: 10 },
+      plateau: { trials: 2 },
+      parallelism: 1,
+      proposer: { kind: 'replay', proposals: [worse('5.0'), worse('6.0'), worse('7.0')] },
+    };
+    const started = await temporalCli(
+      'start',
+      '--type',
+      'campaign',
+      '--task-queue',
+      'lineage-control',
+      '--workflow-id',
+      campaignId,
+      '--input',
+      JSON.stringify(input),
+    );
     assert.equal(started.code, 0, started.stderr);
     const result: CampaignResult = await h.client.workflow.getHandle(campaignId).result();
     assert.equal(result.note, 'plateau: no keep in the last 2 finished trials');
@@ -174,7 +226,25 @@ describe('operating a campaign', function () {
   it('stops once the GPU-hour budget or the dollar cap is spent', async () => {
     const gpu = await start({ campaignId: uniqueId('gpu-hours'), budget: { trials: 10, gpuHours: 0.0001 } });
     const dollarsId = uniqueId('dollars');
-    const cli = lineage('start', '--task', TOY_TASK, '--id', dollarsId, '--trials', '10', '--parallelism', '1', '--dollars', '0', '--plateau-trials', '3', '--bandit', '--trials-per-run', '4', '--wait');
+    const cli = lineage(
+      'start',
+      '--task',
+      TOY_TASK,
+      '--id',
+      dollarsId,
+      '--trials',
+      '10',
+      '--parallelism',
+      '1',
+      '--dollars',
+      '0',
+      '--plateau-trials',
+      '3',
+      '--bandit',
+      '--trials-per-run',
+      '4',
+      '--wait',
+    );
     const g: CampaignResult = await gpu.result();
     assert.match(g.note, /^GPU-hour budget of 0\.0001 spent \([\d.]+ h used\)$/);
     assert.ok(g.status.used.gpuHours >= 0.0001);

@@ -28,13 +28,36 @@ async function seedCampaign(store: Store, task: LoadedTask, prefix: string) {
   const files = recipeFiles(task);
   const baselineSha = `baseline-${campaignId}`;
   await store.snapshots.insertOne({ _id: baselineSha, campaignId, files: [...files].map(([p, content]) => ({ path: p, content })) });
-  const doc: CampaignDoc = { _id: campaignId, task: task.spec.name, preset: 'cpu', input: {} as CampaignInput, baselineSha, evaluatorHash: 'e', metric: task.spec.metric, createdAt: new Date().toISOString(), best: null, baseline: null };
+  const doc: CampaignDoc = {
+    _id: campaignId,
+    task: task.spec.name,
+    preset: 'cpu',
+    input: {} as CampaignInput,
+    baselineSha,
+    evaluatorHash: 'e',
+    metric: task.spec.metric,
+    createdAt: new Date().toISOString(),
+    best: null,
+    baseline: null,
+  };
   await store.campaigns.insertOne(doc);
   return { campaignId, files, baselineSha };
 }
 
 function trialInput(campaignId: string, taskDir: string, parentSha: string, index: number, specialist: string, proposer: ProposerConfig, seed = 1): TrialInput {
-  return { campaignId, task: taskDir, preset: 'cpu', index, specialist, parentSha, evaluatorHash: 'e', limits: { trainS: 10, evalS: 10, repeats: 1 }, proposer, seed, startedAt: new Date().toISOString() };
+  return {
+    campaignId,
+    task: taskDir,
+    preset: 'cpu',
+    index,
+    specialist,
+    parentSha,
+    evaluatorHash: 'e',
+    limits: { trainS: 10, evalS: 10, repeats: 1 },
+    proposer,
+    seed,
+    startedAt: new Date().toISOString(),
+  };
 }
 
 const setX = (files: Map<string, string>, x: string) => applyEdits(files, [{ file: 'train.py', search: 'X = 3.0', replace: `X = ${x}` }]);
@@ -59,7 +82,10 @@ describe('no duplicate trials, the optuna proposer and the hybrid arm', function
     const winners = results.filter((r) => r === null);
     assert.equal(winners.length, 1, `claims: ${JSON.stringify(results)}`);
     const winner = [1, 2, 3, 4][results.indexOf(null)]!;
-    assert.deepEqual(results.filter((r) => r !== null), [winner, winner, winner]);
+    assert.deepEqual(
+      results.filter((r) => r !== null),
+      [winner, winner, winner],
+    );
     // The winner's retry keeps its claim; the baseline is held by trial 0; a different recipe is free.
     assert.equal(await claimTree(h.deps.store, campaignId, winner, same), null);
     assert.equal(await claimTree(h.deps.store, campaignId, 5, files), 0);
@@ -70,7 +96,13 @@ describe('no duplicate trials, the optuna proposer and the hybrid arm', function
     const campaignId = uniqueId('dup-replay');
     const a = knob('opt', 'X = 3.0', 'X = 2.0');
     // Trials 1 and 2 are in flight together with the same edit; trial 3 is a different one (the control).
-    const input: CampaignInput = { campaignId, task: TOY_TASK, budget: { trials: 3 }, parallelism: 2, proposer: { kind: 'replay', proposals: [a, a, knob('arch', 'SIZE = 1000', 'SIZE = 900')] } };
+    const input: CampaignInput = {
+      campaignId,
+      task: TOY_TASK,
+      budget: { trials: 3 },
+      parallelism: 2,
+      proposer: { kind: 'replay', proposals: [a, a, knob('arch', 'SIZE = 1000', 'SIZE = 900')] },
+    };
     await (await startCampaign(h.client, input)).result();
     const docs = await h.deps.store.trials.find({ campaignId }).sort({ index: 1 }).toArray();
     const [one, two] = [docs[1]!, docs[2]!];
@@ -91,7 +123,11 @@ describe('no duplicate trials, the optuna proposer and the hybrid arm', function
       for (let seed = 1; seed <= 8; seed++) {
         const { campaignId, files, baselineSha } = await seedCampaign(h.deps.store, toy, 'dup-offline');
         if (claimLower) assert.equal(await claimTree(h.deps.store, campaignId, 1, setX(files, '2.5')), null);
-        const r = await propose(trialInput(campaignId, TOY_TASK, baselineSha, 2, 'opt', { kind: 'offline' }, seed), { store: h.deps.store, task: toy, parentFiles: files });
+        const r = await propose(trialInput(campaignId, TOY_TASK, baselineSha, 2, 'opt', { kind: 'offline' }, seed), {
+          store: h.deps.store,
+          task: toy,
+          parentFiles: files,
+        });
         assert.ok(r.ok, r.ok ? '' : r.reason);
         out.push({ to: r.proposal!.knob!.to, refused: r.proposal!.duplicatesRefused ?? 0 });
       }
@@ -101,13 +137,25 @@ describe('no duplicate trials, the optuna proposer and the hybrid arm', function
     assert.ok((await picks(false)).some((p) => p.to === '2.5'));
     const claimed = await picks(true);
     assert.deepEqual([...new Set(claimed.map((p) => p.to))], ['3.5']);
-    assert.ok(claimed.some((p) => p.refused === 1), 'the refused first choice is counted');
+    assert.ok(
+      claimed.some((p) => p.refused === 1),
+      'the refused first choice is counted',
+    );
   });
 
   describe('an optuna campaign', () => {
     const run = async (seed: number, sampler?: 'cmaes') => {
       const campaignId = uniqueId(`optuna-${sampler ?? 'tpe'}`);
-      await (await startCampaign(h.client, { campaignId, task: BOWL_TASK, budget: { trials: 6 }, parallelism: 1, proposer: { kind: 'optuna', ...(sampler ? { sampler } : {}) }, seed })).result();
+      await (
+        await startCampaign(h.client, {
+          campaignId,
+          task: BOWL_TASK,
+          budget: { trials: 6 },
+          parallelism: 1,
+          proposer: { kind: 'optuna', ...(sampler ? { sampler } : {}) },
+          seed,
+        })
+      ).result();
       return h.deps.store.trials.find({ campaignId }).sort({ index: 1 }).toArray();
     };
     let docs: Awaited<ReturnType<typeof run>>;
@@ -147,7 +195,10 @@ describe('no duplicate trials, the optuna proposer and the hybrid arm', function
       const diverged = again.findIndex((d, i) => d.label !== docs[i]!.label);
       const same = diverged === -1 ? docs.length : diverged + 1;
       assert.ok(same >= 2, 'at least the first proposal');
-      assert.deepEqual(again.slice(0, same).map((d) => d.hypothesis), docs.slice(0, same).map((d) => d.hypothesis));
+      assert.deepEqual(
+        again.slice(0, same).map((d) => d.hypothesis),
+        docs.slice(0, same).map((d) => d.hypothesis),
+      );
     });
 
     it('runs the CMA-ES sampler', async () => {
@@ -159,7 +210,11 @@ describe('no duplicate trials, the optuna proposer and the hybrid arm', function
 
   describe('the Claude proposer', () => {
     const claude = (task: LoadedTask, store: Store) => ({ store, task, anthropic: new Anthropic({ apiKey: 'sk-fake', baseURL: fake.url, maxRetries: 0 }) });
-    const submit = (search: string, replace: string) => ({ toolUses: [{ name: 'submit_proposal', input: { hypothesis: `${search} -> ${replace}`, expected_delta: -0.1, edits: [{ file: 'train.py', search, replace }] } }] });
+    const submit = (search: string, replace: string) => ({
+      toolUses: [
+        { name: 'submit_proposal', input: { hypothesis: `${search} -> ${replace}`, expected_delta: -0.1, edits: [{ file: 'train.py', search, replace }] } },
+      ],
+    });
 
     it('gets one repair turn naming the trial it duplicates, then ends as proposal_invalid', async () => {
       const toy = h.deps.task(TOY_TASK, 'cpu');
@@ -216,11 +271,18 @@ describe('no duplicate trials, the optuna proposer and the hybrid arm', function
     cpSync(BOWL_TASK, dir, { recursive: true });
     const yaml = readFileSync(path.join(dir, 'task.yaml'), 'utf8');
     writeFileSync(path.join(dir, 'task.yaml'), yaml.slice(0, yaml.indexOf('knobs:')).replace('name: bowl', 'name: bowl-no-knobs'));
-    const err = await (await startCampaign(h.client, { campaignId, task: dir, budget: { trials: 1 }, parallelism: 1, proposer: { kind: 'optuna' } })).result().then(
-      () => null,
-      (e: Error) => e,
-    );
+    const err = await (
+      await startCampaign(h.client, { campaignId, task: dir, budget: { trials: 1 }, parallelism: 1, proposer: { kind: 'optuna' } })
+    )
+      .result()
+      .then(
+        () => null,
+        (e: Error) => e,
+      );
     assert.ok(err);
-    assert.match(String((err as { cause?: Error }).cause?.message ?? err.message), /proposer: optuna moves the task's declared knobs, and task bowl-no-knobs declares none/);
+    assert.match(
+      String((err as { cause?: Error }).cause?.message ?? err.message),
+      /proposer: optuna moves the task's declared knobs, and task bowl-no-knobs declares none/,
+    );
   });
 });

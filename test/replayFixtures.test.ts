@@ -12,10 +12,15 @@ import { replayRuns, runFromJson } from '../src/replay.js';
 describe('recorded histories', () => {
   it('replay against the current workflow code', async () => {
     const dir = path.join(repoRoot(), 'test/fixtures/histories');
-    const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
     assert.deepEqual(files, ['campaign-parallel.json', 'campaign-run1.json', 'campaign-run3.json', 'trial.json']);
     const runs = files.map((f) => runFromJson(readFileSync(path.join(dir, f), 'utf8')));
     const replayed = await replayRuns(runs);
-    assert.deepEqual(replayed.map((r) => r.error ?? 'ok'), ['ok', 'ok', 'ok', 'ok']);
+    assert.deepEqual(
+      replayed.map((r) => r.error ?? 'ok'),
+      ['ok', 'ok', 'ok', 'ok'],
+    );
   });
 });

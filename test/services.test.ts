@@ -18,7 +18,10 @@ import { repoRoot } from '../src/task/spec.js';
 const quiet = () => undefined;
 
 async function answers(address: string): Promise<boolean> {
-  const [host, port] = address.replace(/^mongodb:\/\//, '').replace(/\/$/, '').split(':');
+  const [host, port] = address
+    .replace(/^mongodb:\/\//, '')
+    .replace(/\/$/, '')
+    .split(':');
   return new Promise((resolve) => {
     const s = net.connect({ host: host!, port: Number(port) });
     s.setTimeout(500, () => (s.destroy(), resolve(false)));
@@ -112,7 +115,12 @@ describe('local services (Temporal dev server + FerretDB)', function () {
       const custom = attrs.customAttributes ?? {};
       const enumValue: Record<string, number> = { KEYWORD: 2, INT: 3, DOUBLE: 4 };
       assert.deepEqual(Object.keys(SEARCH_ATTRIBUTES).sort(), [
-        'LineageCampaign', 'LineageLabel', 'LineageScore', 'LineageSpecialist', 'LineageTask', 'LineageTrialIndex',
+        'LineageCampaign',
+        'LineageLabel',
+        'LineageScore',
+        'LineageSpecialist',
+        'LineageTask',
+        'LineageTrialIndex',
       ]);
       for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) {
         assert.equal(custom[name], enumValue[type], `search attribute ${name} should be ${type}`);
@@ -133,7 +141,10 @@ describe('local services (Temporal dev server + FerretDB)', function () {
       await trials.insertOne({ trialId: 't-1', label: 'keep', score: 0.93, parent: null });
       await trials.insertOne({ trialId: 't-2', label: 'crash', score: null, parent: 't-1' });
       const kept = await trials.find({ label: 'keep' }).toArray();
-      assert.deepEqual(kept.map((d) => d.trialId), ['t-1']);
+      assert.deepEqual(
+        kept.map((d) => d.trialId),
+        ['t-1'],
+      );
       await assert.rejects(trials.insertOne({ trialId: 't-1', label: 'discard' }), (err: { code?: number }) => err.code === 11000);
       const indexes = await trials.indexes();
       assert.ok(indexes.some((i) => i.unique && i.key.trialId === 1));
@@ -187,13 +198,19 @@ describe('local services (Temporal dev server + FerretDB)', function () {
 
     await withMongo(s.mongoUri, async (client) => {
       const trials = client.db('lineage_services_test').collection('trials');
-      const all = await trials.find({}, { projection: { _id: 0 } }).sort({ trialId: 1 }).toArray();
+      const all = await trials
+        .find({}, { projection: { _id: 0 } })
+        .sort({ trialId: 1 })
+        .toArray();
       assert.deepEqual(all, [
         { trialId: 't-1', label: 'keep', score: 0.93, parent: null },
         { trialId: 't-2', label: 'crash', score: null, parent: 't-1' },
       ]);
       const indexes = await trials.indexes();
-      assert.ok(indexes.some((i) => i.unique && i.key.trialId === 1), 'the unique index persisted');
+      assert.ok(
+        indexes.some((i) => i.unique && i.key.trialId === 1),
+        'the unique index persisted',
+      );
     });
 
     await withTemporal(s.temporalAddress, async (conn) => {
@@ -250,17 +267,22 @@ describe('docker-compose.yml', function () {
     const [cmd, ...pre] = await composeClient();
     const cwd = repoRoot();
     await execa(cmd!, [...pre, '-f', 'docker-compose.yml', 'config', '-q'], { cwd });
-    const services = (await execa(cmd!, [...pre, '-f', 'docker-compose.yml', 'config', '--services'], { cwd })).stdout
-      .split('\n')
-      .filter(Boolean)
-      .sort();
+    const services = (await execa(cmd!, [...pre, '-f', 'docker-compose.yml', 'config', '--services'], { cwd })).stdout.split('\n').filter(Boolean).sort();
     for (const s of ['control-worker', 'gpu-worker', 'mongodb', 'postgresql', 'temporal', 'temporal-ui']) {
       assert.ok(services.includes(s), `service ${s} missing from ${services.join(', ')}`);
     }
     // YAML cannot import src/searchAttributes.ts: its temporal-setup list is held to it here.
     const loop = /for sa in ([^;]+); do/.exec(await readFile(path.join(cwd, 'docker-compose.yml'), 'utf8'))?.[1] ?? '';
     const cli = (t: string) => t[0] + t.slice(1).toLowerCase();
-    assert.deepEqual(loop.split(/[\s\\]+/).filter(Boolean).sort(), Object.entries(SEARCH_ATTRIBUTES).map(([k, t]) => `${k}=${cli(t)}`).sort());
+    assert.deepEqual(
+      loop
+        .split(/[\s\\]+/)
+        .filter(Boolean)
+        .sort(),
+      Object.entries(SEARCH_ATTRIBUTES)
+        .map(([k, t]) => `${k}=${cli(t)}`)
+        .sort(),
+    );
   });
 
   it('the validator really rejects a broken file', async function () {

@@ -10,23 +10,46 @@ describe('campaign signals', function () {
 
   it('fails a campaign at once, naming the problem, when its input is invalid', async () => {
     const bad = async (input: Record<string, unknown>) => {
-      const handle = await startCampaign(h.client, { campaignId: uniqueId('bad'), task: TOY_TASK, budget: { trials: 1 }, parallelism: 1, proposer: { kind: 'offline' }, ...input } as never);
-      const err = await handle.result().then(() => null, (e: unknown) => e as Error & { cause?: Error });
+      const handle = await startCampaign(h.client, {
+        campaignId: uniqueId('bad'),
+        task: TOY_TASK,
+        budget: { trials: 1 },
+        parallelism: 1,
+        proposer: { kind: 'offline' },
+        ...input,
+      } as never);
+      const err = await handle.result().then(
+        () => null,
+        (e: unknown) => e as Error & { cause?: Error },
+      );
       assert.ok(err, 'the campaign failed');
       return err.cause?.message ?? err.message;
     };
     assert.match(await bad({ parallelism: 0 }), /invalid campaign input: parallelism: a whole number from 1 to 256/);
-    assert.match(await bad({ parallelism: undefined }), /invalid campaign input: slots: the number of train slots to fill \(or parallelism: trials in flight\)/);
+    assert.match(
+      await bad({ parallelism: undefined }),
+      /invalid campaign input: slots: the number of train slots to fill \(or parallelism: trials in flight\)/,
+    );
     assert.match(await bad({ parallelism: undefined, slots: 2, lookahead: 9 }), /invalid campaign input: lookahead: a whole number from 0 to 4/);
     assert.match(await bad({ task: 'no-such-task' }), /no task spec at .*no-such-task\/task\.yaml/);
     assert.match(await bad({ specialists: ['wizard'] }), /specialists wizard are not in task toy's roster/);
     // FerretDB stores no nested arrays: refused at once, not retried until the outage limit.
-    assert.match(await bad({ proposer: { kind: 'replay', proposals: [[{ specialist: 'opt', hypothesis: 'h', edits: [] }]] } }), /the campaign input cannot be stored in MongoDB: .*nested arrays are not supported/);
+    assert.match(
+      await bad({ proposer: { kind: 'replay', proposals: [[{ specialist: 'opt', hypothesis: 'h', edits: [] }]] } }),
+      /the campaign input cannot be stored in MongoDB: .*nested arrays are not supported/,
+    );
   });
 
   it('pause stops new trials while in-flight ones finish; resume continues; stop ends it', async () => {
     const campaignId = uniqueId('signals');
-    const handle = await startCampaign(h.client, { campaignId, task: TOY_TASK, budget: { trials: 40 }, parallelism: 2, proposer: { kind: 'offline' }, specialists: ['opt', 'arch'] });
+    const handle = await startCampaign(h.client, {
+      campaignId,
+      task: TOY_TASK,
+      budget: { trials: 40 },
+      parallelism: 2,
+      proposer: { kind: 'offline' },
+      specialists: ['opt', 'arch'],
+    });
     const status = () => handle.query<CampaignStatus>('status');
 
     await until('three finished trials', async () => (await status()).finished >= 3);

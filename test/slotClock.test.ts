@@ -18,19 +18,28 @@ describe('stage seconds on the slot clock', function () {
       ],
     });
     // Two trials in flight, one slot: one of them waits for the other's train and evaluate.
-    const handle = await startCampaign(h.client, { campaignId, task: TOY_TASK, budget: { trials: 2 }, parallelism: 2, proposer: { kind: 'replay', proposals: [slow('2.0'), slow('2.5')] } });
+    const handle = await startCampaign(h.client, {
+      campaignId,
+      task: TOY_TASK,
+      budget: { trials: 2 },
+      parallelism: 2,
+      proposer: { kind: 'replay', proposals: [slow('2.0'), slow('2.5')] },
+    });
     const result = await handle.result();
     const trials = await h.deps.store.trials.find({ campaignId, index: { $gt: 0 } }).toArray();
     assert.equal(trials.length, 2);
     for (const t of trials) {
       const train = t.stages.find((s) => s.stage === 'train')!;
-      assert.equal(train.seconds, t.train!.wallS, 'train seconds are the run\'s wall time from the slot');
+      assert.equal(train.seconds, t.train!.wallS, "train seconds are the run's wall time from the slot");
       assert.ok(train.seconds >= 2.5 && train.seconds < 2.5 + 4, `train took ${train.seconds} s for a 2.5 s run`);
       assert.equal(train.attempt, 1);
     }
     const waited = Math.max(...trials.map((t) => t.stages.find((s) => s.stage === 'train')!.queuedS ?? 0));
     assert.ok(waited >= 2, `one trial waited for the busy slot (${waited} s), recorded apart`);
-    const slotSeconds = (await h.deps.store.trials.find({ campaignId }).toArray()).flatMap((t) => t.stages).filter((s) => s.stage === 'train' || s.stage === 'evaluate').reduce((a, s) => a + s.seconds, 0);
+    const slotSeconds = (await h.deps.store.trials.find({ campaignId }).toArray())
+      .flatMap((t) => t.stages)
+      .filter((s) => s.stage === 'train' || s.stage === 'evaluate')
+      .reduce((a, s) => a + s.seconds, 0);
     assert.ok(Math.abs(result.status.used.gpuHours * 3600 - slotSeconds) < 1e-6, 'GPU-hours add up slot seconds, without the wait');
   });
 });

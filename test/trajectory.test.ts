@@ -34,7 +34,13 @@ describe('trajectory: watch, report, export, import, compare', function () {
       knob('opt', 'CRASH = False', 'CRASH = True'),
       knob('opt', 'X = 1.5  # the parameter being tuned', 'X = 1.0  # the parameter being tuned'),
     ];
-    await startCampaign(h.client, { campaignId, task: TOY_TASK, budget: { trials: proposals.length }, parallelism: 1, proposer: { kind: 'replay', proposals } });
+    await startCampaign(h.client, {
+      campaignId,
+      task: TOY_TASK,
+      budget: { trials: proposals.length },
+      parallelism: 1,
+      proposer: { kind: 'replay', proposals },
+    });
     // `lineage watch` as a user runs it, piped (not a terminal), from the start to the end of the campaign.
     watched = await lineage('watch', campaignId, '--interval', '300').then(
       (r) => ({ code: 0, stdout: r.stdout }),
@@ -50,12 +56,22 @@ describe('trajectory: watch, report, export, import, compare', function () {
   it('watch prints every trial row and budget bars, and exits 0 when the campaign completes', async () => {
     assert.equal(watched.code, 0, watched.stdout);
     const lines = watched.stdout.split('\n');
-    for (let i = 0; i <= 6; i++) assert.ok(lines.some((l) => l.startsWith(`#${String(i).padStart(3)} `)), `row for trial ${i} in:\n${watched.stdout}`);
-    assert.ok(lines.some((l) => /trials \[[#.]{20}\] \d+\/6 finished/.test(l)), watched.stdout);
+    for (let i = 0; i <= 6; i++)
+      assert.ok(
+        lines.some((l) => l.startsWith(`#${String(i).padStart(3)} `)),
+        `row for trial ${i} in:\n${watched.stdout}`,
+      );
+    assert.ok(
+      lines.some((l) => /trials \[[#.]{20}\] \d+\/6 finished/.test(l)),
+      watched.stdout,
+    );
     assert.match(watched.stdout, /GPU [\d.]+ h/);
     assert.match(lines.filter(Boolean).at(-1)!, new RegExp(`campaign ${campaignId} completed: best loss 0 \\(trial #6\\)`));
     assert.doesNotMatch(watched.stdout, /\x1b\[/, 'no terminal control codes when piped');
-    const missing = await lineage('watch', 'no-such-campaign').then(() => null, (e: { code: number; stderr: string }) => e);
+    const missing = await lineage('watch', 'no-such-campaign').then(
+      () => null,
+      (e: { code: number; stderr: string }) => e,
+    );
     assert.equal(missing?.code, 1);
     assert.match(missing!.stderr, /lineage watch: no campaign workflow "no-such-campaign" in Temporal \(namespace default\)/);
   });
@@ -72,12 +88,12 @@ describe('trajectory: watch, report, export, import, compare', function () {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     const errors = collectErrors(page);
     await page.goto(`file://${out}`);
-    assert.equal(await page.locator('#score-chart svg .mark-symbol.role-mark path').count() > 0, true, 'score points drawn');
+    assert.equal((await page.locator('#score-chart svg .mark-symbol.role-mark path').count()) > 0, true, 'score points drawn');
     assert.equal(await page.locator('#score-chart svg .mark-line.role-mark path').count(), 1, 'best-so-far line drawn');
     // Seven trials, seven tree nodes; the keep chain #0 → #1 → #6 is labelled.
     assert.equal(await page.locator('#tree-chart svg .mark-symbol.role-mark path').count(), 7);
     assert.deepEqual((await page.locator('#tree-chart svg .mark-text.role-mark text').allTextContents()).filter(Boolean), ['#0', '#1', '#6']);
-    assert.equal(await page.locator('#label-chart svg .mark-rect.role-mark path').count() > 0, true);
+    assert.equal((await page.locator('#label-chart svg .mark-rect.role-mark path').count()) > 0, true);
     assert.equal(await page.locator('section.keep').count(), 3);
     assert.match(await page.locator('table.summary').innerText(), /best loss\s+0 \(trial #6/);
     const shot = artifactPath(`report-${campaignId}.png`);
@@ -91,17 +107,51 @@ describe('trajectory: watch, report, export, import, compare', function () {
     const dir = path.join(tmp, 'export');
     const { stdout } = await lineage('export', campaignId, '--out', dir);
     assert.match(stdout, /exported 7 trials/);
-    const jsonl = readFileSync(path.join(dir, 'trials.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const jsonl = readFileSync(path.join(dir, 'trials.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const docs = await h.deps.store.trials.find({ campaignId }).sort({ index: 1 }).toArray();
     assert.deepEqual(jsonl, JSON.parse(JSON.stringify(docs)), 'one complete line per trial');
 
     const [header, ...rows] = parseTsv(readFileSync(path.join(dir, 'results.tsv'), 'utf8'), 'results.tsv');
-    assert.deepEqual(header!.cells.slice(0, 18), ['exp_id', 'timestamp', 'specialist', 'parent_exp', 'baseline_exp', 'domain', 'hypothesis', 'expected_delta', 'status', 'loss', 'delta_vs_best', 'artifact_bytes', 'train_s', 'eval_s', 'total_s', 'job_name', 'snapshot_path', 'notes']);
+    assert.deepEqual(header!.cells.slice(0, 18), [
+      'exp_id',
+      'timestamp',
+      'specialist',
+      'parent_exp',
+      'baseline_exp',
+      'domain',
+      'hypothesis',
+      'expected_delta',
+      'status',
+      'loss',
+      'delta_vs_best',
+      'artifact_bytes',
+      'train_s',
+      'eval_s',
+      'total_s',
+      'job_name',
+      'snapshot_path',
+      'notes',
+    ]);
     const col = (r: { cells: string[] }, c: string) => r.cells[header!.cells.indexOf(c)];
-    assert.deepEqual(rows.map((r) => col(r, 'exp_id')), ['exp_000', 'exp_001', 'exp_002', 'exp_003', 'exp_004', 'exp_005', 'exp_006']);
-    assert.deepEqual(rows.map((r) => col(r, 'status')), ['keep', 'keep', 'size_blocked', 'illegal_edit', 'discard', 'crash', 'keep']);
-    assert.deepEqual(rows.map((r) => col(r, 'parent_exp')), ['', 'exp_000', 'exp_001', 'exp_001', 'exp_001', 'exp_001', 'exp_001']);
-    assert.deepEqual(rows.map((r) => col(r, 'loss')), ['4', '0.25', '', '', '1', '', '0']);
+    assert.deepEqual(
+      rows.map((r) => col(r, 'exp_id')),
+      ['exp_000', 'exp_001', 'exp_002', 'exp_003', 'exp_004', 'exp_005', 'exp_006'],
+    );
+    assert.deepEqual(
+      rows.map((r) => col(r, 'status')),
+      ['keep', 'keep', 'size_blocked', 'illegal_edit', 'discard', 'crash', 'keep'],
+    );
+    assert.deepEqual(
+      rows.map((r) => col(r, 'parent_exp')),
+      ['', 'exp_000', 'exp_001', 'exp_001', 'exp_001', 'exp_001', 'exp_001'],
+    );
+    assert.deepEqual(
+      rows.map((r) => col(r, 'loss')),
+      ['4', '0.25', '', '', '1', '', '0'],
+    );
     assert.equal(col(rows[1]!, 'delta_vs_best'), '-3.75');
     assert.equal(col(rows[1]!, 'hypothesis'), 'move X <toward> 1 & "see"\tthen\nstop', 'tabs and newlines survive (quoted)');
     assert.equal(col(rows[6]!, 'job_name'), trialId(campaignId, 6));
@@ -110,7 +160,10 @@ describe('trajectory: watch, report, export, import, compare', function () {
 
     const tree = parseTsv(readFileSync(path.join(dir, 'tree.tsv'), 'utf8'), 'tree.tsv').slice(1);
     // Preorder: the baseline, then #1 and its whole subtree (every later trial grew from #1).
-    assert.deepEqual(tree.map((r) => col(r, 'exp_id')), ['exp_000', 'exp_001', 'exp_002', 'exp_003', 'exp_004', 'exp_005', 'exp_006']);
+    assert.deepEqual(
+      tree.map((r) => col(r, 'exp_id')),
+      ['exp_000', 'exp_001', 'exp_002', 'exp_003', 'exp_004', 'exp_005', 'exp_006'],
+    );
   });
 
   it('import reads the export back into another campaign with the same rows, and the report draws it', async () => {
@@ -124,7 +177,11 @@ describe('trajectory: watch, report, export, import, compare', function () {
     const [header, ...a] = read(dir, 'results.tsv');
     const [, ...b] = read(again, 'results.tsv');
     const job = header!.cells.indexOf('job_name');
-    assert.deepEqual(b.map((r) => r.cells[job]), a.map((r) => r.cells[job]!.replace(campaignId, copy)), 'job names are the new campaign\'s trials');
+    assert.deepEqual(
+      b.map((r) => r.cells[job]),
+      a.map((r) => r.cells[job]!.replace(campaignId, copy)),
+      "job names are the new campaign's trials",
+    );
     const without = (rows: typeof a) => rows.map((r) => r.cells.filter((_, i) => i !== job));
     assert.deepEqual(without(b), without(a));
     assert.deepEqual(without(read(again, 'tree.tsv').slice(1)), without(read(dir, 'tree.tsv').slice(1)));
@@ -152,7 +209,10 @@ describe('trajectory: watch, report, export, import, compare', function () {
     // Header, exp_000, exp_001 (two lines: its hypothesis holds a newline), exp_002, exp_003, then exp_004 on line 7.
     assert.match(lenient.stderr, /^skipped: broken\.tsv line 7, column loss: "fast" is not a number; row skipped$/m);
     assert.match(lenient.stdout, /imported 6 trials into campaign .* 0 rows recovered, 1 skipped/);
-    assert.deepEqual((await h.deps.store.trials.find({ campaignId: skipping }).sort({ index: 1 }).toArray()).map((t) => t.index), [0, 1, 2, 3, 5, 6]);
+    assert.deepEqual(
+      (await h.deps.store.trials.find({ campaignId: skipping }).sort({ index: 1 }).toArray()).map((t) => t.index),
+      [0, 1, 2, 3, 5, 6],
+    );
 
     const id = uniqueId('broken');
     const err = await lineage('import', file, '--campaign', id, '--task', 'toy', '--direction', 'minimize', '--strict').then(
@@ -166,7 +226,10 @@ describe('trajectory: watch, report, export, import, compare', function () {
     assert.equal(await h.deps.store.campaigns.countDocuments({ _id: id }), 0);
 
     writeFileSync(file, good.replace('\tkeep\t', '\tkept\t'));
-    const bad = await lineage('import', file, '--campaign', id, '--task', 'toy', '--direction', 'minimize', '--strict').then(() => null, (e: { stderr: string }) => e);
+    const bad = await lineage('import', file, '--campaign', id, '--task', 'toy', '--direction', 'minimize', '--strict').then(
+      () => null,
+      (e: { stderr: string }) => e,
+    );
     assert.match(bad!.stderr, /broken\.tsv line 2, column status: "kept" is not a label \(one of keep, discard/);
   });
 
@@ -174,15 +237,24 @@ describe('trajectory: watch, report, export, import, compare', function () {
     const copies = await h.deps.store.campaigns.find({ importedFrom: path.join(tmp, 'export', 'results.tsv') }).toArray();
     assert.ok(copies.length >= 1, 'the round-trip import ran first');
     const { stdout } = await lineage('compare', campaignId, copies[0]!._id, '--out', path.join(tmp, 'compare.html'));
-    const row = (name: string) => stdout.split('\n').find((l) => l.startsWith(name))?.split(/\s{2,}/).slice(1);
-    assert.deepEqual(row('arm')?.map((a) => a.split(' ')[0]), ['replay,', 'imported'], 'the live campaign says its proposer (this test replays proposals)');
+    const row = (name: string) =>
+      stdout
+        .split('\n')
+        .find((l) => l.startsWith(name))
+        ?.split(/\s{2,}/)
+        .slice(1);
+    assert.deepEqual(
+      row('arm')?.map((a) => a.split(' ')[0]),
+      ['replay,', 'imported'],
+      'the live campaign says its proposer (this test replays proposals)',
+    );
     assert.deepEqual(row('best '), ['0 (exp_006)', '0 (exp_006)']);
     assert.deepEqual(row('keeps'), ['2', '2']);
     assert.deepEqual(row('trials to first keep'), ['1', '1']);
     assert.deepEqual(row('tokens per keep'), ['0', '— (not recorded)'], 'a replay campaign records zero tokens; the import had none to read');
   });
 
-  it('the Temporal UI shows a finished trial\'s stages and label', async function () {
+  it("the Temporal UI shows a finished trial's stages and label", async function () {
     const ui = process.env.LINEAGE_TEST_UI_URL;
     assert.ok(ui, 'scripts/test.mjs sets LINEAGE_TEST_UI_URL');
     const id = trialId(campaignId, 6);
@@ -201,7 +273,11 @@ describe('trajectory: watch, report, export, import, compare', function () {
     await page.screenshot({ path: historyShot, fullPage: true });
     console.log(`      screenshot: ${historyShot}`);
     await page.getByText('Search Attributes', { exact: true }).first().click();
-    await page.getByText('LineageLabel').first().waitFor({ timeout: 10_000 }).catch(async () => assert.fail(`no LineageLabel after opening Search Attributes:\n${(await text()).slice(0, 4000)}`));
+    await page
+      .getByText('LineageLabel')
+      .first()
+      .waitFor({ timeout: 10_000 })
+      .catch(async () => assert.fail(`no LineageLabel after opening Search Attributes:\n${(await text()).slice(0, 4000)}`));
     const shot = artifactPath(`temporal-ui-search-attributes-${id}.png`);
     await page.screenshot({ path: shot, fullPage: true });
     console.log(`      screenshot: ${shot}`);

@@ -36,7 +36,7 @@ const control = {
   async apply(input: TrialInput) {
     const s = script(trialId(input.campaignId, input.index));
     if (++s.applyAttempts <= s.applyFailures) throw new Error('connection refused (a stand-in outage)');
-    return standInControl.apply(input, { specialist: input.specialist, hypothesis: "h", edits: [] });
+    return standInControl.apply(input, { specialist: input.specialist, hypothesis: 'h', edits: [] });
   },
   async judge(input: TrialInput, runs: unknown[]): Promise<Verdict> {
     const s = script(trialId(input.campaignId, input.index));
@@ -72,7 +72,10 @@ describe('trial paths (stand-in activities)', function () {
   });
   after(async () => standIn?.stop());
 
-  async function runTrial(name: string, o: { limits?: Partial<StageLimits>; outageLimitS?: number } & Partial<Omit<Script, 'trained' | 'judged' | 'applyAttempts'>>) {
+  async function runTrial(
+    name: string,
+    o: { limits?: Partial<StageLimits>; outageLimitS?: number } & Partial<Omit<Script, 'trained' | 'judged' | 'applyAttempts'>>,
+  ) {
     const input: TrialInput = {
       campaignId: name,
       task: 'stand-in',
@@ -89,7 +92,14 @@ describe('trial paths (stand-in activities)', function () {
       rebase: false,
     };
     const id = trialId(name, 1);
-    scripts.set(id, { trained: [], judged: [], applyAttempts: 0, applyFailures: o.applyFailures ?? 0, lostOutputs: o.lostOutputs ?? 0, verdicts: o.verdicts ?? [] });
+    scripts.set(id, {
+      trained: [],
+      judged: [],
+      applyAttempts: 0,
+      applyFailures: o.applyFailures ?? 0,
+      lostOutputs: o.lostOutputs ?? 0,
+      verdicts: o.verdicts ?? [],
+    });
     const outcome: TrialOutcome = await env.client.workflow.execute('trial', { workflowId: id, taskQueue: CONTROL_QUEUE, args: [input] });
     return { outcome, ...script(id) };
   }
@@ -102,7 +112,13 @@ describe('trial paths (stand-in activities)', function () {
   });
 
   it('confirms a would-be keep on fresh seeds and judges again over all runs; a discard is not confirmed', async () => {
-    const kept = await runTrial('confirm', { limits: { confirm: 2 }, verdicts: [{ label: 'keep', keep: true }, { label: 'discard', keep: false, reason: 'did not hold' }] });
+    const kept = await runTrial('confirm', {
+      limits: { confirm: 2 },
+      verdicts: [
+        { label: 'keep', keep: true },
+        { label: 'discard', keep: false, reason: 'did not hold' },
+      ],
+    });
     assert.deepEqual(kept.trained, [7, 8, 9]);
     assert.deepEqual(kept.judged, [1, 3]);
     assert.deepEqual([kept.outcome.label, kept.record!.reason], ['discard', 'did not hold']);
@@ -114,7 +130,10 @@ describe('trial paths (stand-in activities)', function () {
     const r = await runTrial('lost-slot', { lostOutputs: 1 });
     assert.deepEqual(r.trained, [7, 7]);
     assert.equal(r.outcome.label, 'discard');
-    assert.deepEqual(r.record!.stages.map((s) => s.stage).filter((s) => s === 'train' || s === 'evaluate'), ['train', 'train', 'evaluate']);
+    assert.deepEqual(
+      r.record!.stages.map((s) => s.stage).filter((s) => s === 'train' || s === 'evaluate'),
+      ['train', 'train', 'evaluate'],
+    );
   });
 
   it('retries a stage through a short outage and records it once, with its real outcome', async () => {

@@ -41,7 +41,13 @@ describe('worker killed mid-train', function () {
     const campaignId = uniqueId('kill');
     const slow = knob('opt', 'SLEEP_S = 0.1  # stands for training time', 'SLEEP_S = 3.5  # stands for training time');
     workers.push(startGpuWorker('host-a'));
-    const handle = await startCampaign(h.client, { campaignId, task: TOY_TASK, budget: { trials: 1 }, parallelism: 1, proposer: { kind: 'replay', proposals: [slow] } });
+    const handle = await startCampaign(h.client, {
+      campaignId,
+      task: TOY_TASK,
+      budget: { trials: 1 },
+      parallelism: 1,
+      proposer: { kind: 'replay', proposals: [slow] },
+    });
 
     const id = trialId(campaignId, 1);
     const log = path.join(lineageHome(), 'logs', campaignId, `${id}.train.log`);

@@ -15,4 +15,3 @@ export async function runControlWorker(): Promise<void> {
   await connection.close();
   await deps.close();
 }
-

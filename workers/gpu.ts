@@ -17,10 +17,11 @@ export async function runGpuWorker(o: GpuWorkerOptions): Promise<void> {
   const connection = await connectWorker();
   const slots = o.gpus ? gpuSlots(o.gpus, o.threads) : cpuSlots(o.slots, o.threads);
   const workers = await createSlotWorkers(deps, connection, slots);
-  console.log(`gpu worker on ${temporalAddress()}: ${slots.map((s) => `${s.id} (${s.device}${s.cudaVisibleDevices !== null ? ` ${s.cudaVisibleDevices}` : ''})`).join(', ')}`);
+  console.log(
+    `gpu worker on ${temporalAddress()}: ${slots.map((s) => `${s.id} (${s.device}${s.cudaVisibleDevices !== null ? ` ${s.cudaVisibleDevices}` : ''})`).join(', ')}`,
+  );
   console.log(sandbox);
   await Promise.all(workers.map((w) => w.run()));
   await connection.close();
   await deps.close();
 }
-

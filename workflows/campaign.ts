@@ -105,11 +105,13 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
 
   const setup =
     input.carried?.setup ??
-    (await setupActivities(st.outageS).setupCampaign(input, nowIso()).catch((err: unknown) => {
-      // Surface the reason (a bad task, an unknown specialist) as the campaign's own failure message.
-      const cause = err instanceof ActivityFailure && err.cause instanceof Error ? err.cause.message : String(err);
-      throw ApplicationFailure.nonRetryable(`campaign setup failed: ${cause}`, 'CampaignSetupFailed');
-    }));
+    (await setupActivities(st.outageS)
+      .setupCampaign(input, nowIso())
+      .catch((err: unknown) => {
+        // Surface the reason (a bad task, an unknown specialist) as the campaign's own failure message.
+        const cause = err instanceof ActivityFailure && err.cause instanceof Error ? err.cause.message : String(err);
+        throw ApplicationFailure.nonRetryable(`campaign setup failed: ${cause}`, 'CampaignSetupFailed');
+      }));
   st.setUp = true;
 
   const trialInput = (index: number, specialist: string, parentSha: string): TrialInput => ({
@@ -151,7 +153,18 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     void started
       .then((handle) => handle.result())
       .then(settle, (err) =>
-        settle({ trialId: id, index, specialist, label: 'infra_error', score: null, keep: false, sha: null, hypothesis: String(err), gpuSeconds: 0, dollars: 0 }),
+        settle({
+          trialId: id,
+          index,
+          specialist,
+          label: 'infra_error',
+          score: null,
+          keep: false,
+          sha: null,
+          hypothesis: String(err),
+          gpuSeconds: 0,
+          dollars: 0,
+        }),
       );
     return started;
   };

@@ -1,9 +1,38 @@
 // One trial: propose → apply → preflight → train → evaluate → judge → record.
 // Every way a recipe can fail ends as a labelled, recorded trial; only infrastructure retries.
-import { proxyActivities, patched, workflowInfo, upsertSearchAttributes, upsertMemo, getExternalWorkflowHandle, setHandler, condition, ActivityFailure, TimeoutFailure, ApplicationFailure } from '@temporalio/workflow';
+import {
+  proxyActivities,
+  patched,
+  workflowInfo,
+  upsertSearchAttributes,
+  upsertMemo,
+  getExternalWorkflowHandle,
+  setHandler,
+  condition,
+  ActivityFailure,
+  TimeoutFailure,
+  ApplicationFailure,
+} from '@temporalio/workflow';
 import type { ControlActivities, SlotActivities } from '../activities/index.js';
 import type { SlotRequest } from '../src/stages/trainAndEvaluate.js';
-import type { BestRef, EvaluateResult, Label, PreflightResult, Proposal, RebaseResult, RunOutcome, SlotClock, StageTiming, StaleParent, TrainResult, TrialInput, TrialOutcome, TrialRebase, Usage, Verdict } from '../src/types.js';
+import type {
+  BestRef,
+  EvaluateResult,
+  Label,
+  PreflightResult,
+  Proposal,
+  RebaseResult,
+  RunOutcome,
+  SlotClock,
+  StageTiming,
+  StaleParent,
+  TrainResult,
+  TrialInput,
+  TrialOutcome,
+  TrialRebase,
+  Usage,
+  Verdict,
+} from '../src/types.js';
 import { CONTROL_QUEUE, GPU_QUEUE, isBaseline } from '../src/ids.js';
 import { SA } from '../src/searchAttributes.js';
 import { bestMovedSignal, trialStageSignal } from './api.js';
@@ -53,7 +82,12 @@ function stageActivities(input: TrialInput) {
     // A Claude proposal is a few model calls, each retried with backoff on 429/529 inside the SDK.
     proposer: controlWith(20 * 60),
     // Recording retries until the store answers, however long: a trial's outcome is never dropped.
-    durable: proxyActivities<ControlActivities>({ taskQueue: CONTROL_QUEUE, startToCloseTimeout: '2 min', heartbeatTimeout: CONTROL_HEARTBEAT, retry: WAIT_OUT }),
+    durable: proxyActivities<ControlActivities>({
+      taskQueue: CONTROL_QUEUE,
+      startToCloseTimeout: '2 min',
+      heartbeatTimeout: CONTROL_HEARTBEAT,
+      retry: WAIT_OUT,
+    }),
     slot,
   };
 }
@@ -73,9 +107,15 @@ function isSlotLost(err: unknown): boolean {
 }
 
 function slotTiming(stage: 'train' | 'evaluate', startedAt: string, r: RunOutcome & SlotClock): StageTiming {
-  return { stage, startedAt, seconds: r.wallS, attempt: r.attempt ?? 1, queuedS: r.queuedS ?? 0, ...(r.slotStartMs ? { slotStartMs: r.slotStartMs, slotEndMs: r.slotEndMs } : {}) };
+  return {
+    stage,
+    startedAt,
+    seconds: r.wallS,
+    attempt: r.attempt ?? 1,
+    queuedS: r.queuedS ?? 0,
+    ...(r.slotStartMs ? { slotStartMs: r.slotStartMs, slotEndMs: r.slotEndMs } : {}),
+  };
 }
-
 
 export async function trial(input: TrialInput): Promise<TrialOutcome> {
   const { workflowId, parent } = workflowInfo();
@@ -86,7 +126,10 @@ export async function trial(input: TrialInput): Promise<TrialOutcome> {
     if (stage === current) return;
     current = stage;
     if (patched('stage-in-memo')) upsertMemo({ stage: { name: stage, since: new Date().toISOString() } });
-    else if (parent) getExternalWorkflowHandle(parent.workflowId).signal(trialStageSignal, { index: input.index, stage }).catch(() => undefined);
+    else if (parent)
+      getExternalWorkflowHandle(parent.workflowId)
+        .signal(trialStageSignal, { index: input.index, stage })
+        .catch(() => undefined);
   };
   const { control, proposer, durable, slot, outageS } = stageActivities(input);
   const stages: StageTiming[] = [];
@@ -122,7 +165,16 @@ export async function trial(input: TrialInput): Promise<TrialOutcome> {
   setHandler(bestMovedSignal, (best) => void (announced = best));
   const runs: { train: TrainResult; evaluate: EvaluateResult }[] = [];
   let verdict: Verdict;
-  const fail = (label: Label, reason: string): Verdict => ({ label, score: null, keep: false, reason, rule: 'legality', bestBefore: null, repeats: runs.length, spread: null });
+  const fail = (label: Label, reason: string): Verdict => ({
+    label,
+    score: null,
+    keep: false,
+    reason,
+    rule: 'legality',
+    bestBefore: null,
+    repeats: runs.length,
+    spread: null,
+  });
   const reproposals = () => rebases.filter((x) => x.how === 'reproposed').length;
   const on = (parent: string): TrialInput => ({ ...input, parentSha: parent, ...(reproposals() ? { reproposal: reproposals() } : {}) });
 
@@ -197,7 +249,16 @@ export async function trial(input: TrialInput): Promise<TrialOutcome> {
       }
 
       const summary = () => (proposal?.hypothesis ?? 'baseline recipe').slice(0, 200);
-      const req = (seed: number): SlotRequest => ({ campaignId: input.campaignId, task: input.task, preset: input.preset, trialId: workflowId, sha: sha!, seed, evaluatorHash: input.evaluatorHash, parentSha });
+      const req = (seed: number): SlotRequest => ({
+        campaignId: input.campaignId,
+        task: input.task,
+        preset: input.preset,
+        trialId: workflowId,
+        sha: sha!,
+        seed,
+        evaluatorHash: input.evaluatorHash,
+        parentSha,
+      });
       /** The first train: the slot that takes it checks that the trial's parent is still the best. */
       const dispatch = async (seed: number): Promise<TrainResult | Verdict> => {
         for (;;) {
@@ -236,7 +297,8 @@ export async function trial(input: TrialInput): Promise<TrialOutcome> {
             const d = await dispatch(seed);
             if ('label' in d) return d;
             train = d;
-          } else train = await onSlot('train', async () => (await slot().train.executeWithOptions({ summary: `train: ${summary()}` }, [req(seed)])) as TrainResult);
+          } else
+            train = await onSlot('train', async () => (await slot().train.executeWithOptions({ summary: `train: ${summary()}` }, [req(seed)])) as TrainResult);
           try {
             // The harness's own wall-clock of the train run, for timing metrics.
             const evaluate = await onSlot('evaluate', () => slot(train.slotQueue).evaluate({ ...req(seed), trainSeconds: train.wallS }));
@@ -263,12 +325,22 @@ export async function trial(input: TrialInput): Promise<TrialOutcome> {
     }
   })();
 
-  const record = trialRecord({ trialId: workflowId, input, parentSha, rebases, sha, diff, proposal, verdict, runs, stages, usage, finishedAt: new Date().toISOString() });
+  const record = trialRecord({
+    trialId: workflowId,
+    input,
+    parentSha,
+    rebases,
+    sha,
+    diff,
+    proposal,
+    verdict,
+    runs,
+    stages,
+    usage,
+    finishedAt: new Date().toISOString(),
+  });
   enter('record');
   await durable.record(record);
-  upsertSearchAttributes([
-    { key: SA.label, value: verdict.label },
-    ...(verdict.score !== null ? [{ key: SA.score, value: verdict.score }] : []),
-  ]);
+  upsertSearchAttributes([{ key: SA.label, value: verdict.label }, ...(verdict.score !== null ? [{ key: SA.score, value: verdict.score }] : [])]);
   return trialOutcome(record, slotSeconds(stages));
 }

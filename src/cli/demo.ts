@@ -70,10 +70,21 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     if (!resumed) console.log(`campaign ${o.campaignId} already finished (${d.status.name}); its results follow. Use --campaign NEW_ID for another.`);
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
-    const input: CampaignInput = { campaignId: o.campaignId, task: o.task, budget: { trials: o.trials }, slots: o.slots, lookahead: o.lookahead, ...(o.parallelism ? { parallelism: o.parallelism } : {}), proposer: { kind: 'offline' }, seed: 1 };
+    const input: CampaignInput = {
+      campaignId: o.campaignId,
+      task: o.task,
+      budget: { trials: o.trials },
+      slots: o.slots,
+      lookahead: o.lookahead,
+      ...(o.parallelism ? { parallelism: o.parallelism } : {}),
+      proposer: { kind: 'offline' },
+      seed: 1,
+    };
     await client.workflow.start('campaign', { workflowId: o.campaignId, taskQueue: CONTROL_QUEUE, args: [input] });
   }
-  console.log(`${resumed ? 'resuming' : 'campaign'} ${o.campaignId}: task ${o.task}, ${o.trials} trials, ${o.slots} CPU slots, ${o.parallelism ? `${o.parallelism} in flight` : `${o.lookahead} proposal ready per slot`}, ${sandbox} (offline proposer; no API key needed)`);
+  console.log(
+    `${resumed ? 'resuming' : 'campaign'} ${o.campaignId}: task ${o.task}, ${o.trials} trials, ${o.slots} CPU slots, ${o.parallelism ? `${o.parallelism} in flight` : `${o.lookahead} proposal ready per slot`}, ${sandbox} (offline proposer; no API key needed)`,
+  );
   if (services.uiUrl) console.log(`Temporal UI: ${services.uiUrl}/namespaces/default/workflows/${o.campaignId}`);
   console.log(`MongoDB:     ${services.mongoUri}${mongoDbName()} (collections campaigns, trials)`);
 
@@ -90,7 +101,11 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   const show = (x: number | null | undefined) => (x === null || x === undefined ? '—' : x.toFixed(4));
   console.log(`baseline ${metric}: ${show(doc?.baseline?.score)}`);
   console.log(`best ${metric}:     ${doc?.best ? `${show(doc.best.score)} (trial #${doc.best.index}, commit ${doc.best.sha.slice(0, 10)})` : '—'}`);
-  console.log(`labels: ${Object.entries(result.status.counts).map(([k, v]) => `${k} ${v}`).join(', ')}  — ${result.note}`);
+  console.log(
+    `labels: ${Object.entries(result.status.counts)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}  — ${result.note}`,
+  );
   const baseline = await deps.store.trials.findOne({ campaignId: o.campaignId, index: 0 });
   if (baseline && baseline.label !== 'keep') {
     console.log(`\nthe baseline ended ${baseline.label}: ${failureGist(baseline, 200)}`);

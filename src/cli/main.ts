@@ -54,7 +54,10 @@ async function refused(err: unknown): Promise<never> {
 
 const program = new Command('lineage').description('Durable auto-research campaigns on Temporal').showHelpAfterError();
 
-const unsafeOption = ['--no-sandbox', 'UNSAFE: run trials without bubblewrap (same as LINEAGE_SANDBOX=off); printed on start and recorded in every trial'] as const;
+const unsafeOption = [
+  '--no-sandbox',
+  'UNSAFE: run trials without bubblewrap (same as LINEAGE_SANDBOX=off); printed on start and recorded in every trial',
+] as const;
 /** commander turns --no-sandbox into sandbox: false. */
 const applyUnsafe = (o: { sandbox?: boolean }) => {
   if (o.sandbox === false) process.env.LINEAGE_SANDBOX = 'off';
@@ -74,7 +77,15 @@ program
   .action(async (o) => {
     applyUnsafe(o);
     const { runDemo } = await import('./demo.js');
-    await runDemo({ task: o.task, trials: o.trials, parallelism: o.parallelism, slots: o.slots, lookahead: o.lookahead, threads: o.threads, campaignId: o.campaign });
+    await runDemo({
+      task: o.task,
+      trials: o.trials,
+      parallelism: o.parallelism,
+      slots: o.slots,
+      lookahead: o.lookahead,
+      threads: o.threads,
+      campaignId: o.campaign,
+    });
   });
 
 program
@@ -139,7 +150,11 @@ program
   .option('--agents <n>', 'generic agents for --roster generic', int, 4)
   .option('--meta-every <n>', 'meta analyst refreshes the key insights every N trials (0: never)', int, 10)
   .option('--specialists <names>', 'only these members of the roster, comma-separated')
-  .option('--outage-limit <minutes>', 'how long a stage waits out an unreachable MongoDB, git, worker or full disk before its trial ends infra_error (default 30)', amount)
+  .option(
+    '--outage-limit <minutes>',
+    'how long a stage waits out an unreachable MongoDB, git, worker or full disk before its trial ends infra_error (default 30)',
+    amount,
+  )
   .option('--wait', 'wait for the campaign and print its result')
   .action(async (o) => {
     const client = await temporalClient();
@@ -160,7 +175,12 @@ program
       seed: o.seed,
       specialistChoice: o.bandit ? ('bandit' as const) : undefined,
       trialsPerRun: o.trialsPerRun,
-      specialists: o.specialists ? String(o.specialists).split(',').map((x) => x.trim()).filter(Boolean) : undefined,
+      specialists: o.specialists
+        ? String(o.specialists)
+            .split(',')
+            .map((x) => x.trim())
+            .filter(Boolean)
+        : undefined,
       outageLimitMinutes: o.outageLimit,
     });
     const handle = await client.workflow.start('campaign', { workflowId: o.id, taskQueue: CONTROL_QUEUE, args: [input] });
@@ -173,7 +193,7 @@ program
 
 program
   .command('setup')
-  .description('install (as root) or name what this host needs: the trial sandbox, the tasks\' packages and data, the service binaries')
+  .description("install (as root) or name what this host needs: the trial sandbox, the tasks' packages and data, the service binaries")
   .option('--task <names...>', 'tasks whose requirements to provision (default: golf-mini)')
   .option('--tests', 'also what `npm test` needs (chromium, a compose client, every shipped task)')
   .option('--check', 'only check; install nothing')
@@ -184,12 +204,14 @@ program
     await setupHost({ tasks, tests: o.tests, install: !o.check, log: (l) => console.log(l) });
     const { repoRoot } = await import('../task/spec.js');
     if (!o.check) await ensureBinaries(path.join(repoRoot(), '.lineage'), { log: (l) => console.log(l) });
-    console.log(`ready: ${o.tests ? 'the tests and every shipped task' : tasks.join(', ')}${process.env.LINEAGE_SANDBOX === 'off' ? ' (sandbox off by LINEAGE_SANDBOX=off)' : ', the trial sandbox'}`);
+    console.log(
+      `ready: ${o.tests ? 'the tests and every shipped task' : tasks.join(', ')}${process.env.LINEAGE_SANDBOX === 'off' ? ' (sandbox off by LINEAGE_SANDBOX=off)' : ', the trial sandbox'}`,
+    );
   });
 
 program
   .command('status <campaignId>')
-  .description('a campaign\'s status: in-flight trials and their stages, best, budget used and left, counts by label')
+  .description("a campaign's status: in-flight trials and their stages, best, budget used and left, counts by label")
   .option('--json', 'print the status as JSON')
   .action(async (id: string, o: { json?: boolean }) => {
     const { campaignStatus } = await import('./status.js');
@@ -199,7 +221,7 @@ program
 
 program
   .command('budget <campaignId>')
-  .description('change a running campaign\'s budget (the setBudget update); a limit below what is spent is refused')
+  .description("change a running campaign's budget (the setBudget update); a limit below what is spent is refused")
   .option('--trials <n>', 'trials after the baseline', int)
   .option('--gpu-hours <h>', 'train + evaluate hours', amount)
   .option('--dollars <d>', 'proposer dollars', amount)
@@ -208,7 +230,10 @@ program
     const change: BudgetChange = defined({ trials: o.trials, gpuHours: o.gpuHours, dollars: o.dollars, deadline: o.deadline });
     if (!Object.keys(change).length) throw new Error('lineage budget: give at least one of --trials, --gpu-hours, --dollars, --deadline');
     const client = await temporalClient();
-    const budget: Budget = await client.workflow.getHandle(id).executeUpdate<Budget, [BudgetChange]>('setBudget', { args: [change] }).catch(refused);
+    const budget: Budget = await client.workflow
+      .getHandle(id)
+      .executeUpdate<Budget, [BudgetChange]>('setBudget', { args: [change] })
+      .catch(refused);
     console.log(`budget of ${id}: ${JSON.stringify(budget)}`);
   });
 
@@ -217,14 +242,17 @@ program
   .description('change how many trials a running campaign keeps in flight (the setParallelism update), 1-64')
   .action(async (id: string, n: string) => {
     const client = await temporalClient();
-    const accepted: number = await client.workflow.getHandle(id).executeUpdate<number, [number]>('setParallelism', { args: [Number(n)] }).catch(refused);
+    const accepted: number = await client.workflow
+      .getHandle(id)
+      .executeUpdate<number, [number]>('setParallelism', { args: [Number(n)] })
+      .catch(refused);
     console.log(`parallelism of ${id}: ${accepted}`);
   });
 
 program
   .command('replay [workflowId]')
-  .description('replay a workflow\'s recorded history (every run of a campaign, or a trial) against the current workflow code; exit 1 on nondeterminism')
-  .option('--save <dir>', 'also write each fetched run\'s history as JSON into this folder (e.g. test/fixtures/histories)')
+  .description("replay a workflow's recorded history (every run of a campaign, or a trial) against the current workflow code; exit 1 on nondeterminism")
+  .option('--save <dir>', "also write each fetched run's history as JSON into this folder (e.g. test/fixtures/histories)")
   .option('--file <path...>', 'replay saved history files instead of fetching one from Temporal')
   .action(async (id: string | undefined, o: { save?: string; file?: string[] }) => {
     const { fetchRuns, replayRuns, runFromJson, runToJson } = await import('../replay.js');
@@ -286,8 +314,8 @@ program
   .requiredOption('--campaign <id>', 'campaign id to create')
   .requiredOption('--task <name>', 'task name recorded on the campaign')
   .option('--metric <name>', 'score column (default: the column after status)')
-  .option('--direction <dir>', 'minimize or maximize (default: the task\'s, when tasks/<name> exists)')
-  .option('--tree <treeTsv>', 'the same run\'s tree.tsv: check its parents and statuses against results.tsv')
+  .option('--direction <dir>', "minimize or maximize (default: the task's, when tasks/<name> exists)")
+  .option('--tree <treeTsv>', "the same run's tree.tsv: check its parents and statuses against results.tsv")
   .option('--strict', 'refuse the file at its first row that needs repair or skipping')
   .action(async (file: string, o) => {
     const { runImport } = await import('./import.js');

@@ -58,7 +58,15 @@ class HttpApi {
   }
 }
 
-type HttpPending = { activityType?: { name?: string }; state?: string; attempt?: number; lastFailure?: RawFailure; heartbeatDetails?: { payloads?: Payload[] }; lastAttemptCompleteTime?: string; scheduledTime?: string };
+type HttpPending = {
+  activityType?: { name?: string };
+  state?: string;
+  attempt?: number;
+  lastFailure?: RawFailure;
+  heartbeatDetails?: { payloads?: Payload[] };
+  lastAttemptCompleteTime?: string;
+  scheduledTime?: string;
+};
 
 async function viaHttp(api: HttpApi, id: string): Promise<StatusView> {
   const w = `/workflows/${encodeURIComponent(id)}`;
@@ -68,14 +76,28 @@ async function viaHttp(api: HttpApi, id: string): Promise<StatusView> {
     const q = await api.call<{ queryResult: { payloads: Payload[] } }>(`${w}/query/status`, { query: { queryType: 'status' } });
     const status = decode(q.queryResult.payloads[0]) as CampaignStatus;
     const waits = await stageWaits(status, async (trialId): Promise<TrialState> => {
-      const t = await api.call<{ pendingActivities?: HttpPending[]; workflowExecutionInfo?: { memo?: { fields?: Record<string, Payload> } } }>(`/workflows/${encodeURIComponent(trialId)}`);
+      const t = await api.call<{ pendingActivities?: HttpPending[]; workflowExecutionInfo?: { memo?: { fields?: Record<string, Payload> } } }>(
+        `/workflows/${encodeURIComponent(trialId)}`,
+      );
       const memo = t.workflowExecutionInfo?.memo?.fields?.stage;
       const stage = memo === undefined ? null : (decode(memo) as TrialState['stage']);
       const p = t.pendingActivities?.[0];
       if (!p) return { stage, pending: null };
       const beat = p.heartbeatDetails?.payloads?.[0];
       const queued = p.state === 'PENDING_ACTIVITY_STATE_SCHEDULED';
-      return { stage, pending: { activity: p.activityType?.name ?? null, attempt: p.attempt ?? 1, message: failureText(p.lastFailure), isTimeout: Boolean(p.lastFailure?.timeoutFailureInfo), heartbeat: beat === undefined ? null : decode(beat), lastAttemptAt: p.lastAttemptCompleteTime ?? null, scheduledAt: p.scheduledTime ?? null, queued } };
+      return {
+        stage,
+        pending: {
+          activity: p.activityType?.name ?? null,
+          attempt: p.attempt ?? 1,
+          message: failureText(p.lastFailure),
+          isTimeout: Boolean(p.lastFailure?.timeoutFailureInfo),
+          heartbeat: beat === undefined ? null : decode(beat),
+          lastAttemptAt: p.lastAttemptCompleteTime ?? null,
+          scheduledAt: p.scheduledTime ?? null,
+          queued,
+        },
+      };
     });
     return { status, waits };
   }
@@ -107,7 +129,19 @@ async function trialState(d: WorkflowExecutionDescription): Promise<TrialState> 
     heartbeat = null; // a heartbeat of another shape
   }
   const queued = p.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED;
-  return { stage, pending: { activity: p.activityType?.name ?? null, attempt: p.attempt ?? 1, message: failureText(p.lastFailure), isTimeout: Boolean(p.lastFailure?.timeoutFailureInfo), heartbeat, lastAttemptAt: toIso(p.lastAttemptCompleteTime), scheduledAt: toIso(p.scheduledTime), queued } };
+  return {
+    stage,
+    pending: {
+      activity: p.activityType?.name ?? null,
+      attempt: p.attempt ?? 1,
+      message: failureText(p.lastFailure),
+      isTimeout: Boolean(p.lastFailure?.timeoutFailureInfo),
+      heartbeat,
+      lastAttemptAt: toIso(p.lastAttemptCompleteTime),
+      scheduledAt: toIso(p.scheduledTime),
+      queued,
+    },
+  };
 }
 
 /** A running campaign's status with each in-flight trial's stage read from the trial (for SDK callers: tests, benches). */
@@ -124,7 +158,8 @@ async function viaSdk(id: string): Promise<StatusView> {
     const handle = client.workflow.getHandle(id);
     const d = await handle.describe();
     if (d.status.name === 'RUNNING') return await liveStatus(client, id);
-    if (d.status.name !== 'COMPLETED') throw new Error(`campaign ${id} ended ${d.status.name.toLowerCase()}: see its history (lineage replay ${id}, or the Temporal UI)`);
+    if (d.status.name !== 'COMPLETED')
+      throw new Error(`campaign ${id} ended ${d.status.name.toLowerCase()}: see its history (lineage replay ${id}, or the Temporal UI)`);
     return { status: ((await handle.result()) as CampaignResult).status, waits: new Map() };
   } finally {
     await client.connection.close();

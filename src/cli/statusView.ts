@@ -34,7 +34,11 @@ export function formatStatus(s: CampaignStatus, now = Date.now(), waits: Map<num
   out.push(line('GPU-hours', num(s.used.gpuHours), s.budget.gpuHours === undefined ? null : num(s.budget.gpuHours), num(s.left.gpuHours)));
   out.push(line('dollars', `$${num(s.used.dollars)}`, s.budget.dollars === undefined ? null : `$${num(s.budget.dollars)}`, `$${num(s.left.dollars)}`));
   out.push(line('time', duration(s.used.hours * 3600), s.budget.deadline ?? null, s.left.deadlineInS === null ? null : duration(s.left.deadlineInS)));
-  const plateau = s.plateau ? [s.plateau.trials !== undefined ? `${s.plateau.trials} trials` : '', s.plateau.hours !== undefined ? `${s.plateau.hours} h` : ''].filter(Boolean).join(' or ') : '';
+  const plateau = s.plateau
+    ? [s.plateau.trials !== undefined ? `${s.plateau.trials} trials` : '', s.plateau.hours !== undefined ? `${s.plateau.hours} h` : '']
+        .filter(Boolean)
+        .join(' or ')
+    : '';
   const sinceKeep = duration(Math.max(0, (now - Date.parse(s.lastKeepAt)) / 1000));
   out.push(`since last keep: ${s.trialsSinceKeep} trials, ${sinceKeep}${plateau ? ` (plateau stop after ${plateau})` : ''}`);
   const counts = Object.entries(s.counts).sort((a, b) => (b[1] ?? 0) - (a[1] ?? 0));
@@ -42,7 +46,9 @@ export function formatStatus(s: CampaignStatus, now = Date.now(), waits: Map<num
   if (s.rerunAfterInfraError) out.push(`run again after infra_error: ${s.rerunAfterInfraError} (outage limit ${s.outageLimitMinutes ?? 30} min)`);
   out.push(`in flight ${s.inFlight.length}${s.inFlight.length ? ':' : ''}`);
   for (const t of [...s.inFlight].sort((a, b) => a.index - b.index)) {
-    out.push(`  #${String(t.index).padStart(3)}  ${t.specialist.padEnd(10)} ${t.stage.padEnd(10)} for ${duration(Math.max(0, (now - Date.parse(t.since)) / 1000))}${waitText(waits.get(t.index))}`);
+    out.push(
+      `  #${String(t.index).padStart(3)}  ${t.specialist.padEnd(10)} ${t.stage.padEnd(10)} for ${duration(Math.max(0, (now - Date.parse(t.since)) / 1000))}${waitText(waits.get(t.index))}`,
+    );
   }
   return out.join('\n');
 }

@@ -27,9 +27,19 @@ export function budgetLine(s: CampaignStatus, used: { gpuHours: number; dollars:
   // The baseline is trial 0, outside the trial budget.
   const started = Math.max(0, s.started - 1);
   const finished = Math.max(0, s.finished - 1);
-  const parts = [`${s.state.padEnd(9)} trials ${bar(finished, budget.trials)} ${finished}/${budget.trials} finished, ${started} started, ${s.inFlight.length} in flight`];
-  parts.push(typeof budget.gpuHours === 'number' ? `GPU ${bar(used.gpuHours, budget.gpuHours, 10)} ${used.gpuHours.toFixed(3)}/${budget.gpuHours} h` : `GPU ${used.gpuHours.toFixed(3)} h`);
-  parts.push(typeof budget.dollars === 'number' ? `$ ${bar(used.dollars, budget.dollars, 10)} ${used.dollars.toFixed(2)}/${budget.dollars}` : `$${used.dollars.toFixed(2)}`);
+  const parts = [
+    `${s.state.padEnd(9)} trials ${bar(finished, budget.trials)} ${finished}/${budget.trials} finished, ${started} started, ${s.inFlight.length} in flight`,
+  ];
+  parts.push(
+    typeof budget.gpuHours === 'number'
+      ? `GPU ${bar(used.gpuHours, budget.gpuHours, 10)} ${used.gpuHours.toFixed(3)}/${budget.gpuHours} h`
+      : `GPU ${used.gpuHours.toFixed(3)} h`,
+  );
+  parts.push(
+    typeof budget.dollars === 'number'
+      ? `$ ${bar(used.dollars, budget.dollars, 10)} ${used.dollars.toFixed(2)}/${budget.dollars}`
+      : `$${used.dollars.toFixed(2)}`,
+  );
   if (budget.deadline) parts.push(`deadline ${budget.deadline}`);
   if (s.best) parts.push(`best ${Number(s.best.score.toPrecision(5))} (#${s.best.index})`);
   return parts.join(' · ');
@@ -85,7 +95,9 @@ export async function runWatch(campaignId: string, intervalMs: number): Promise<
   const [store, client] = await Promise.all([Store.connect(), temporalClient()]);
   try {
     const end = await watchCampaign(client, store, { campaignId, intervalMs }).catch((err: unknown) => {
-      throw err instanceof WorkflowNotFoundError ? new Error(`lineage watch: no campaign workflow "${campaignId}" in Temporal (namespace ${client.options.namespace})`) : err;
+      throw err instanceof WorkflowNotFoundError
+        ? new Error(`lineage watch: no campaign workflow "${campaignId}" in Temporal (namespace ${client.options.namespace})`)
+        : err;
     });
     const doc = await store.campaigns.findOne({ _id: campaignId });
     const best = doc?.best ? `best ${doc.metric.name} ${doc.best.score} (trial #${doc.best.index})` : 'no best';

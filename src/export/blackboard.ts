@@ -9,8 +9,24 @@ import { formatTsv } from './tsv.js';
 
 /** The paper's columns, in its order; the score column takes the task's metric name. */
 export const paperColumns = (metric: string) => [
-  'exp_id', 'timestamp', 'specialist', 'parent_exp', 'baseline_exp', 'domain', 'hypothesis', 'expected_delta', 'status',
-  metric, 'delta_vs_best', 'artifact_bytes', 'train_s', 'eval_s', 'total_s', 'job_name', 'snapshot_path', 'notes',
+  'exp_id',
+  'timestamp',
+  'specialist',
+  'parent_exp',
+  'baseline_exp',
+  'domain',
+  'hypothesis',
+  'expected_delta',
+  'status',
+  metric,
+  'delta_vs_best',
+  'artifact_bytes',
+  'train_s',
+  'eval_s',
+  'total_s',
+  'job_name',
+  'snapshot_path',
+  'notes',
 ];
 /** Ours, appended after the paper's: what a report needs that the paper's rows do not carry. */
 export const LINEAGE_COLUMNS = ['sha', 'parent_sha', 'finished_at', 'input_tokens', 'output_tokens', 'dollars'];
@@ -81,7 +97,10 @@ export async function exportCampaign(store: Store, campaignId: string, dir: stri
   const columns = resultsColumns(trajectory.campaign.metric.name);
   const rows = resultRows(trajectory);
   const order = new Map(preorder(trajectory.trials).map((t, i) => [t.index, i]));
-  const treeRows = trajectory.trials.map((t, i) => ({ row: rows[i]!, at: order.get(t.index)! })).sort((a, b) => a.at - b.at).map((x) => x.row);
+  const treeRows = trajectory.trials
+    .map((t, i) => ({ row: rows[i]!, at: order.get(t.index)! }))
+    .sort((a, b) => a.at - b.at)
+    .map((x) => x.row);
   await mkdir(dir, { recursive: true });
   const files = {
     'trials.jsonl': trajectory.trials.map((t) => JSON.stringify(t)).join('\n') + (trajectory.trials.length ? '\n' : ''),
@@ -92,4 +111,3 @@ export async function exportCampaign(store: Store, campaignId: string, dir: stri
   for (const [name, text] of Object.entries(files)) await writeFile(path.join(dir, name), text);
   return { dir: path.resolve(dir), trials: trajectory.trials.length, files: Object.keys(files) };
 }
-

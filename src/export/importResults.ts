@@ -37,8 +37,23 @@ export interface ImportNote {
 const REQUIRED = ['exp_id', 'timestamp', 'specialist', 'parent_exp', 'hypothesis', 'status'];
 /** Columns read for what they are; any other numeric column is kept in the trial's `metrics`. */
 const NAMED = new Set([
-  ...REQUIRED, 'baseline_exp', 'domain', 'expected_delta', 'delta_vs_best', 'job_name', 'snapshot_path', 'notes',
-  'sha', 'parent_sha', 'finished_at', 'input_tokens', 'output_tokens', 'dollars', 'train_s', 'eval_s', 'total_s',
+  ...REQUIRED,
+  'baseline_exp',
+  'domain',
+  'expected_delta',
+  'delta_vs_best',
+  'job_name',
+  'snapshot_path',
+  'notes',
+  'sha',
+  'parent_sha',
+  'finished_at',
+  'input_tokens',
+  'output_tokens',
+  'dollars',
+  'train_s',
+  'eval_s',
+  'total_s',
 ]);
 
 /** A row that cannot be read: its message names the file, line and column. */
@@ -83,7 +98,9 @@ function readRow(cols: string[], rec: TsvRecord, file: string, metric: string): 
   if (Number.isNaN(Date.parse(get('timestamp')))) bad('timestamp', 'is not an ISO-8601 time');
   if (!get('specialist')) bad('specialist', 'is empty');
   const parent = get('parent_exp') ? (EXP_ID.exec(get('parent_exp')) ?? bad('parent_exp', 'is not an exp id (NNN or exp_NNN)')) : null;
-  const label = labelOf(get('status')) ?? bad('status', `is not a label (one of ${LABELS.join(', ')}) nor a status of the paper's runs (${Object.keys(RELEASE_STATUSES).join(', ')})`);
+  const label =
+    labelOf(get('status')) ??
+    bad('status', `is not a label (one of ${LABELS.join(', ')}) nor a status of the paper's runs (${Object.keys(RELEASE_STATUSES).join(', ')})`);
   for (const c of [metric, 'input_tokens', 'output_tokens', 'dollars', 'train_s', 'eval_s', 'total_s', 'artifact_bytes']) num(c);
 
   let hypothesis = get('hypothesis');
@@ -96,7 +113,11 @@ function readRow(cols: string[], rec: TsvRecord, file: string, metric: string): 
   const rawDelta = get('expected_delta').trim();
   const expectedDelta = proposedDelta(rawDelta);
   if (rawDelta !== '' && !Number.isFinite(Number(rawDelta))) {
-    repairs.push(expectedDelta === null ? `dropped expected_delta ${JSON.stringify(rawDelta)} (not a number)` : `read expected_delta ${JSON.stringify(rawDelta)} as ${expectedDelta}`);
+    repairs.push(
+      expectedDelta === null
+        ? `dropped expected_delta ${JSON.stringify(rawDelta)} (not a number)`
+        : `read expected_delta ${JSON.stringify(rawDelta)} as ${expectedDelta}`,
+    );
   }
   return { line, index: Number(id[1]), parent: parent ? Number(parent[1]) : null, label, get, num, hypothesis, rationale, expectedDelta, repairs };
 }
@@ -175,7 +196,13 @@ export async function readResults(o: ImportOptions): Promise<{ campaign: Campaig
       const proposal: Proposal | null =
         r.expectedDelta === null && !r.rationale
           ? null
-          : { specialist: r.get('specialist'), hypothesis: r.hypothesis, edits: [], ...(r.expectedDelta !== null ? { expectedDelta: r.expectedDelta } : {}), ...(r.rationale ? { rationale: r.rationale } : {}) };
+          : {
+              specialist: r.get('specialist'),
+              hypothesis: r.hypothesis,
+              edits: [],
+              ...(r.expectedDelta !== null ? { expectedDelta: r.expectedDelta } : {}),
+              ...(r.rationale ? { rationale: r.rationale } : {}),
+            };
       return {
         _id: id,
         trialId: id,
@@ -236,8 +263,10 @@ export interface Imported {
 
 export async function importResults(store: Store, o: ImportOptions): Promise<Imported> {
   const read = await readResults(o);
-  if (await store.campaigns.findOne({ _id: o.campaignId })) throw new Error(`lineage: campaign "${o.campaignId}" already exists; import under another --campaign id`);
-  if (await store.trials.findOne({ campaignId: o.campaignId })) throw new Error(`lineage: trials of campaign "${o.campaignId}" already exist; import under another --campaign id`);
+  if (await store.campaigns.findOne({ _id: o.campaignId }))
+    throw new Error(`lineage: campaign "${o.campaignId}" already exists; import under another --campaign id`);
+  if (await store.trials.findOne({ campaignId: o.campaignId }))
+    throw new Error(`lineage: trials of campaign "${o.campaignId}" already exist; import under another --campaign id`);
   for (let i = 0; i < read.trials.length; i += 1000) await store.trials.insertMany(read.trials.slice(i, i + 1000));
   // The campaign document last: a campaign that exists is a complete one.
   await store.campaigns.insertOne(read.campaign);

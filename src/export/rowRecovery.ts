@@ -48,7 +48,10 @@ export function leakedMarkup(hypothesis: string): { hypothesis: string; notes: s
 
 /** expected_delta as proposers wrote it: "-0.001", "+0.005", "\"-0.001\"", "minus_0.0003", "negative_0.0004". */
 export function proposedDelta(text: string): number | null {
-  const v = text.trim().replace(/^"(.*)"$/, '$1').replace(/^(minus|negative)_/, '-');
+  const v = text
+    .trim()
+    .replace(/^"(.*)"$/, '$1')
+    .replace(/^(minus|negative)_/, '-');
   if (v === '') return null;
   const x = Number(v);
   return Number.isFinite(x) ? x : null;

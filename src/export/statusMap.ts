@@ -7,7 +7,7 @@ import { LABELS, type Label } from '../types.js';
 export const RELEASE_STATUSES: Record<string, { label: Label; why: string }> = {
   baseline: { label: 'keep', why: 'the calibrated seed recipe, row 000: our campaigns record their baseline as a keep' },
   disqualified: { label: 'gate_miss', why: 'CIFAR: mean accuracy over n seeds below the 0.96 gate (train_s blanked)' },
-  harness_abort: { label: 'infra_error', why: 'Parameter Golf: quarantined by the harness after a scheduler-side failure, not the recipe\'s fault' },
+  harness_abort: { label: 'infra_error', why: "Parameter Golf: quarantined by the harness after a scheduler-side failure, not the recipe's fault" },
 };
 
 /** The label for a status, or null when it is neither a label nor a release status. */

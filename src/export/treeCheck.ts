@@ -40,19 +40,35 @@ export function checkTree(text: string, file: string, trials: TrialDoc[], parent
     const fromResults = parents.get(index) ?? null;
     const treeParent = parent ? Number(parent[1]) : null;
     if (treeParent !== fromResults) {
-      disagree(`${file} line ${line}: exp ${id[1]} has parent ${treeParent === null ? '(none)' : expId(treeParent)} here but ${fromResults === null ? '(none)' : expId(fromResults)} in results.tsv`);
+      disagree(
+        `${file} line ${line}: exp ${id[1]} has parent ${treeParent === null ? '(none)' : expId(treeParent)} here but ${fromResults === null ? '(none)' : expId(fromResults)} in results.tsv`,
+      );
     }
     if (parent && get('depth') === '0') rooted++;
     const status = get('status');
-    if (status && t.sourceStatus !== undefined && status !== t.sourceStatus) disagree(`${file} line ${line}: exp ${id[1]} has status ${status} here but ${t.sourceStatus} in results.tsv`);
+    if (status && t.sourceStatus !== undefined && status !== t.sourceStatus)
+      disagree(`${file} line ${line}: exp ${id[1]} has status ${status} here but ${t.sourceStatus} in results.tsv`);
     const score = get(metric).trim();
-    if (score && t.score !== null && Number(score) !== t.score) disagree(`${file} line ${line}: exp ${id[1]} has ${metric} ${score} here but ${t.score} in results.tsv`);
+    if (score && t.score !== null && Number(score) !== t.score)
+      disagree(`${file} line ${line}: exp ${id[1]} has ${metric} ${score} here but ${t.score} in results.tsv`);
   }
   if (rooted) {
-    notes.push({ kind: 'tree', message: `${file}: ${rooted} trials that name a parent sit at depth 0 there (drawn as roots); the import follows their parent_exp` });
+    notes.push({
+      kind: 'tree',
+      message: `${file}: ${rooted} trials that name a parent sit at depth 0 there (drawn as roots); the import follows their parent_exp`,
+    });
   }
   const missing = trials.filter((t) => !listed.has(t.index));
-  if (missing.length) disagree(`${file}: ${missing.length} imported trials are not in it (${missing.slice(0, 5).map((t) => expId(t.index)).join(', ')}${missing.length > 5 ? ', …' : ''})`);
-  notes.push({ kind: 'tree', message: `${file}: ${listed.size} of ${trials.length} trials checked; parents ${notes.some((n) => / has parent /.test(n.message)) ? 'DISAGREE (above)' : 'agree'}` });
+  if (missing.length)
+    disagree(
+      `${file}: ${missing.length} imported trials are not in it (${missing
+        .slice(0, 5)
+        .map((t) => expId(t.index))
+        .join(', ')}${missing.length > 5 ? ', …' : ''})`,
+    );
+  notes.push({
+    kind: 'tree',
+    message: `${file}: ${listed.size} of ${trials.length} trials checked; parents ${notes.some((n) => / has parent /.test(n.message)) ? 'DISAGREE (above)' : 'agree'}`,
+  });
   return notes;
 }

@@ -63,7 +63,6 @@ export interface LineageSummaryDoc {
 
 export const memberKey = (campaignId: string, member: string) => `${campaignId}/${member}`;
 
-
 export function emptySummary(id: string, campaignId: string): LineageSummaryDoc {
   return { _id: id, campaignId, version: 0, total: 0, counts: {}, recent: [], kept: [], inFlight: [], dollars: 0, knobs: {} };
 }
@@ -91,7 +90,14 @@ async function casUpdate(coll: Collection<LineageSummaryDoc>, id: string, campai
 }
 
 /** A proposal is in flight (siblings see it), its model calls have cost `dollars`, and `refused` duplicates were refused on the way. */
-export async function noteProposal(coll: Collection<LineageSummaryDoc>, campaignId: string, index: number, proposal: Proposal | null, dollars: number, refused = 0): Promise<void> {
+export async function noteProposal(
+  coll: Collection<LineageSummaryDoc>,
+  campaignId: string,
+  index: number,
+  proposal: Proposal | null,
+  dollars: number,
+  refused = 0,
+): Promise<void> {
   await casUpdate(coll, campaignId, campaignId, (doc) => {
     // Each attempt of the propose activity really called the model, so each adds its dollars.
     doc.dollars += dollars;
@@ -100,7 +106,13 @@ export async function noteProposal(coll: Collection<LineageSummaryDoc>, campaign
     doc.inFlight = doc.inFlight.filter((f) => f.index !== index);
     if (proposal) {
       const { knob, knobValues } = proposal;
-      doc.inFlight.push({ index, specialist: proposal.specialist, hypothesis: clip(proposal.hypothesis, SUMMARY_LIMITS.hypothesis), ...(knob ? { knob } : {}), ...(knobValues ? { knobValues } : {}) });
+      doc.inFlight.push({
+        index,
+        specialist: proposal.specialist,
+        hypothesis: clip(proposal.hypothesis, SUMMARY_LIMITS.hypothesis),
+        ...(knob ? { knob } : {}),
+        ...(knobValues ? { knobValues } : {}),
+      });
     }
     return true;
   });
@@ -124,7 +136,15 @@ export function foldOutcome(doc: LineageSummaryDoc, r: TrialRecord): number | nu
   doc.total++;
   doc.counts[r.label] = (doc.counts[r.label] ?? 0) + 1;
   doc.recent = [...doc.recent, recentOf(r, delta)].slice(-SUMMARY_LIMITS.campaignRecent);
-  if (r.keep && r.sha) doc.kept.push({ index: r.index, specialist: r.specialist, hypothesis: clip(r.hypothesis, SUMMARY_LIMITS.hypothesis), score: r.score, sha: r.sha, parentSha: r.parentSha });
+  if (r.keep && r.sha)
+    doc.kept.push({
+      index: r.index,
+      specialist: r.specialist,
+      hypothesis: clip(r.hypothesis, SUMMARY_LIMITS.hypothesis),
+      score: r.score,
+      sha: r.sha,
+      parentSha: r.parentSha,
+    });
   return delta;
 }
 

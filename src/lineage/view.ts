@@ -44,7 +44,14 @@ export async function loadLineageData(store: Store, campaignId: string, speciali
   const bySha = new Map(all.kept.map((k) => [k.sha, k] as const));
   const kept = (k: KeptTrial): ViewTrial => {
     const parent = scoreBySha.get(k.parentSha);
-    return { index: k.index, specialist: k.specialist, hypothesis: k.hypothesis, label: 'keep', score: k.score, delta: k.score !== null && parent != null && !isBaseline(k) ? k.score - parent : null };
+    return {
+      index: k.index,
+      specialist: k.specialist,
+      hypothesis: k.hypothesis,
+      label: 'keep',
+      score: k.score,
+      delta: k.score !== null && parent != null && !isBaseline(k) ? k.score - parent : null,
+    };
   };
   const chain: ViewTrial[] = [];
   const seen = new Set<number>();
@@ -79,7 +86,19 @@ const signed = (x: number | null) => (x === null ? '' : ` (${x >= 0 ? '+' : ''}$
 const line = (t: ViewTrial) => clipLine(`#${t.index} [${t.specialist}] ${t.label} ${num(t.score)}${signed(t.delta)} — ${t.hypothesis}`, VIEW_LIMITS.line);
 
 /** Log excerpts matter where the recipe failed: the agent must see why to avoid it next time. */
-const FAILURES: Label[] = ['crash', 'preflight_crash', 'train_budget_overrun', 'eval_budget_overrun', 'diverged', 'size_blocked', 'gate_miss', 'apply_failed', 'illegal_edit', 'proposal_invalid', 'suspect'];
+const FAILURES: Label[] = [
+  'crash',
+  'preflight_crash',
+  'train_budget_overrun',
+  'eval_budget_overrun',
+  'diverged',
+  'size_blocked',
+  'gate_miss',
+  'apply_failed',
+  'illegal_edit',
+  'proposal_invalid',
+  'suspect',
+];
 
 export function renderLineageView(d: LineageData): string {
   const out: string[] = [];
@@ -104,7 +123,14 @@ export function renderLineageView(d: LineageData): string {
       // Reasons and logs carry text the trial's code printed: quoted and clipped, never instructions.
       if (t.reason) out.push(`  why (trial output, quoted): ${JSON.stringify(clipLine(t.reason, VIEW_LIMITS.line))}`);
       const tail = (t.logTail ?? '').trim().split('\n').slice(-6).join('\n');
-      if (tail) out.push(`  log tail (trial output, quoted):\n${tail.slice(-VIEW_LIMITS.excerpt).split('\n').map((l) => `    | ${l}`).join('\n')}`);
+      if (tail)
+        out.push(
+          `  log tail (trial output, quoted):\n${tail
+            .slice(-VIEW_LIMITS.excerpt)
+            .split('\n')
+            .map((l) => `    | ${l}`)
+            .join('\n')}`,
+        );
     }
   }
 
@@ -112,7 +138,9 @@ export function renderLineageView(d: LineageData): string {
   if (d.inFlight.length === 0) out.push('- nothing else in flight');
   for (const p of d.inFlight.slice(0, VIEW_LIMITS.inFlight)) out.push(`- ${clipLine(`#${p.index} [${p.specialist}] ${p.hypothesis}`, VIEW_LIMITS.line)}`);
 
-  const counts = Object.entries(d.counts).sort((a, b) => b[1] - a[1]).map(([l, n]) => `${l} ${n}`);
+  const counts = Object.entries(d.counts)
+    .sort((a, b) => b[1] - a[1])
+    .map(([l, n]) => `${l} ${n}`);
   out.push('', `## Outcomes so far: ${counts.join(', ') || 'none'}`);
   out.push(`Duplicates refused before training (same recipe as a trained or in-flight trial): ${d.duplicatesRefused}`);
 

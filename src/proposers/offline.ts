@@ -106,11 +106,12 @@ export function proposeOffline(input: OfflineInput): Proposal | null {
   if (candidates.length === 0) return null;
   candidates.sort((a, b) => b.score - a.score);
   const { knob, move, line } = candidates[0]!;
-  const verb = knob.type === 'bool' ? `set ${knob.name} to ${move.to}` : `${move.direction > 0 ? 'raise' : 'lower'} ${knob.name} from ${move.from} to ${move.to}`;
+  const verb =
+    knob.type === 'bool' ? `set ${knob.name} to ${move.to}` : `${move.direction > 0 ? 'raise' : 'lower'} ${knob.name} from ${move.from} to ${move.to}`;
   return {
     specialist: input.specialist,
     hypothesis: verb,
-    rationale: 'offline proposer: knob move chosen from this specialist\'s lineage',
+    rationale: "offline proposer: knob move chosen from this specialist's lineage",
     edits: [knobEdit(knob, line, move.to)],
     knob: move,
   };

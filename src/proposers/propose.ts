@@ -52,7 +52,12 @@ async function offline(input: TrialInput, member: RosterMember, ctx: ProposeCont
   const refused: KnobMove[] = [];
   for (;;) {
     const p = proposeOffline({ specialist: input.specialist, knobs: member.knobs, files: ctx.parentFiles, history, inFlight, refused, seed: trialSeed(input) });
-    if (!p) return { proposal: null, refused: refused.length, ...(refused.length ? { error: `specialist ${input.specialist}: every move it can still make gives a recipe already trained or in flight` } : {}) };
+    if (!p)
+      return {
+        proposal: null,
+        refused: refused.length,
+        ...(refused.length ? { error: `specialist ${input.specialist}: every move it can still make gives a recipe already trained or in flight` } : {}),
+      };
     if ((await isDuplicate(p)) === null) return { proposal: p, refused: refused.length };
     refused.push(p.knob!);
   }
@@ -63,7 +68,16 @@ const OPTUNA_CANDIDATES = 12;
 
 function optunaAsk(input: TrialInput, config: OptunaProposerConfig, member: RosterMember, ctx: ProposeContext) {
   return optunaCandidates(
-    { store: ctx.store, campaignId: input.campaignId, config, direction: ctx.task.spec.metric.direction, knobs: member.knobs, parentFiles: ctx.parentFiles, seed: trialSeed(input), count: OPTUNA_CANDIDATES },
+    {
+      store: ctx.store,
+      campaignId: input.campaignId,
+      config,
+      direction: ctx.task.spec.metric.direction,
+      knobs: member.knobs,
+      parentFiles: ctx.parentFiles,
+      seed: trialSeed(input),
+      count: OPTUNA_CANDIDATES,
+    },
     input.specialist,
   );
 }
@@ -76,7 +90,11 @@ async function optuna(input: TrialInput, config: OptunaProposerConfig, member: R
     if ((await isDuplicate(p)) === null) return { proposal: p, refused };
     refused++;
   }
-  return { proposal: null, refused, error: `the optimizer's ${OPTUNA_CANDIDATES} candidates for ${input.specialist} all give recipes already trained or in flight` };
+  return {
+    proposal: null,
+    refused,
+    error: `the optimizer's ${OPTUNA_CANDIDATES} candidates for ${input.specialist} all give recipes already trained or in flight`,
+  };
 }
 
 /** The hybrid arm's hint: the optimizer's first candidate whose recipe nobody trains yet (nothing is claimed for it). */
@@ -125,7 +143,8 @@ async function claude(input: TrialInput, config: ClaudeProposerConfig, member: R
     parentFiles: ctx.parentFiles,
     async resolvePort(index) {
       const t = await ctx.store.trials.findOne({ _id: trialId(input.campaignId, index) }, { projection: { sha: 1, label: 1 } });
-      if (!t?.sha || !['keep', 'discard'].includes(t.label)) throw new ReplyError(`port_from: trial ${index} has no trained, legal recipe to port (only keep or discard trials)`);
+      if (!t?.sha || !['keep', 'discard'].includes(t.label))
+        throw new ReplyError(`port_from: trial ${index} has no trained, legal recipe to port (only keep or discard trials)`);
       if (t.sha === input.parentSha) throw new ReplyError(`port_from: trial ${index} is the recipe you already edit`);
       return { index, sha: t.sha };
     },
@@ -159,7 +178,8 @@ async function choose(input: TrialInput, member: RosterMember, ctx: ProposeConte
     case 'claude': {
       if (input.dollarCap !== undefined && input.dollarCap !== null) {
         const spent = await dollarsSpent(ctx.store, input.campaignId);
-        if (spent >= input.dollarCap) return { proposal: null, refused: 0, error: `dollar cap reached: $${spent.toFixed(4)} of $${input.dollarCap} spent, no model call made` };
+        if (spent >= input.dollarCap)
+          return { proposal: null, refused: 0, error: `dollar cap reached: $${spent.toFixed(4)} of $${input.dollarCap} spent, no model call made` };
       }
       return claude(input, p, member, ctx);
     }
@@ -181,7 +201,12 @@ export async function propose(input: TrialInput, ctx: ProposeContext): Promise<P
     // What it records for comparing arms, and the knob values the optimizer learns from.
     const edited = editedRecipe(ctx.parentFiles, chosen.proposal.edits);
     const values = edited && ctx.task.spec.knobs.length ? knobValues(edited, ctx.task.spec.knobs) : null;
-    proposal = { ...chosen.proposal, origin: armOf(input), ...(values ? { knobValues: values } : {}), ...(chosen.refused ? { duplicatesRefused: chosen.refused } : {}) };
+    proposal = {
+      ...chosen.proposal,
+      origin: armOf(input),
+      ...(values ? { knobValues: values } : {}),
+      ...(chosen.refused ? { duplicatesRefused: chosen.refused } : {}),
+    };
   }
   // Noted before the trial trains: siblings see it in flight, and its dollars count at once.
   await noteProposal(ctx.store.lineage, input.campaignId, input.index, proposal, usage.dollars, chosen.refused);

@@ -105,7 +105,11 @@ export class RecipeRepository {
     const names = (await this.git(['diff', '--name-only', '--no-renames', base, sha])).split('\n').filter(Boolean);
     const listed = new Map<string, Promise<Set<string>>>();
     const read = async (commit: string, file: string) => {
-      if (!listed.has(commit)) listed.set(commit, this.listFiles(commit).then((fs) => new Set(fs)));
+      if (!listed.has(commit))
+        listed.set(
+          commit,
+          this.listFiles(commit).then((fs) => new Set(fs)),
+        );
       return (await listed.get(commit)!).has(file) ? this.readFile(commit, file) : null;
     };
     const changed = new Map<string, string>();
@@ -120,7 +124,8 @@ export class RecipeRepository {
         }
         let merged: string | null;
         if (ours === b || ours === theirs) merged = theirs;
-        else if (ours === null || b === null) merged = null; // added on one side, changed on the other
+        else if (ours === null || b === null)
+          merged = null; // added on one side, changed on the other
         else {
           const [fo, fb, ft] = ['ours', 'base', 'theirs'].map((n) => path.join(work, n));
           writeFileSync(fo!, ours);

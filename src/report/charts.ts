@@ -12,7 +12,14 @@ import { betterWord } from '../metric.js';
 const PALETTE = ['#4c78a8', '#f58518', '#54a24b', '#e45756', '#72b7b2', '#b279a2', '#ff9da6', '#9d755d', '#eeca3b', '#bab0ac'];
 // Thirteen filled markers, one per label (vega's own eight plus star, hexagon, X and two bars).
 const SHAPES = [
-  'circle', 'square', 'cross', 'diamond', 'triangle-up', 'triangle-down', 'triangle-right', 'triangle-left',
+  'circle',
+  'square',
+  'cross',
+  'diamond',
+  'triangle-up',
+  'triangle-down',
+  'triangle-right',
+  'triangle-left',
   'M0,-1L0.24,-0.31L0.95,-0.31L0.38,0.12L0.59,0.81L0,0.4L-0.59,0.81L-0.38,0.12L-0.95,-0.31L-0.24,-0.31Z',
   'M0,-1L0.87,-0.5L0.87,0.5L0,1L-0.87,0.5L-0.87,-0.5Z',
   'M-1,-0.6L-0.6,-1L0,-0.4L0.6,-1L1,-0.6L0.4,0L1,0.6L0.6,1L0,0.4L-0.6,1L-1,0.6L-0.4,0Z',
@@ -89,9 +96,18 @@ export function scoreChart(campaign: CampaignDoc, trials: TrialDoc[], e: Encodin
   const best = bestSoFar(trials, campaign.metric.direction);
   const rows = trials.map((t, i) => ({ index: t.index, specialist: t.specialist, label: t.label, score: t.score, best: best[i] }));
   const width = Math.min(1400, Math.max(600, trials.length * 3));
-  const x = { field: 'index', type: 'quantitative' as const, title: 'trial', axis: { tickMinStep: 1, format: 'd' }, scale: { domain: [0, Math.max(1, trials.at(-1)?.index ?? 1)] } };
+  const x = {
+    field: 'index',
+    type: 'quantitative' as const,
+    title: 'trial',
+    axis: { tickMinStep: 1, format: 'd' },
+    scale: { domain: [0, Math.max(1, trials.at(-1)?.index ?? 1)] },
+  };
   const size = trials.length > 500 ? 18 : 50;
-  const y = robustDomain(trials.map((t) => t.score).filter((v): v is number => v !== null), best.filter((v): v is number => v !== null));
+  const y = robustDomain(
+    trials.map((t) => t.score).filter((v): v is number => v !== null),
+    best.filter((v): v is number => v !== null),
+  );
   return vl({
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     data: { values: rows },
@@ -106,7 +122,12 @@ export function scoreChart(campaign: CampaignDoc, trials: TrialDoc[], e: Encodin
             mark: { type: 'point', filled: true, opacity: 0.75, size },
             encoding: {
               x,
-              y: { field: 'score', type: 'quantitative', title: campaign.metric.name, scale: y ? { zero: false, domain: y.domain, clamp: true } : { zero: false } },
+              y: {
+                field: 'score',
+                type: 'quantitative',
+                title: campaign.metric.name,
+                scale: y ? { zero: false, domain: y.domain, clamp: true } : { zero: false },
+              },
               color: { field: 'specialist', type: 'nominal', scale: colorScale(e), title: 'specialist' },
               shape: { field: 'label', type: 'nominal', scale: shapeScale, title: 'label' },
             },
@@ -185,7 +206,10 @@ export function costChart(trials: TrialDoc[]): Promise<string> {
       width: 360,
       height: 180,
       mark: { type: 'line', interpolate: 'step-after' },
-      encoding: { x: { field: 'index', type: 'quantitative', title: 'trial', axis: { tickMinStep: 1, format: 'd' } }, y: { field: 'value', type: 'quantitative', title: 'cumulative' } },
+      encoding: {
+        x: { field: 'index', type: 'quantitative', title: 'trial', axis: { tickMinStep: 1, format: 'd' } },
+        y: { field: 'value', type: 'quantitative', title: 'cumulative' },
+      },
     },
     resolve: { scale: { y: 'independent' } },
   });
@@ -196,7 +220,14 @@ export function treeChart(trials: TrialDoc[], parents: Map<number, number | null
   // A large campaign draws its kept trials and their ancestors; the rest are counted (+N) on the node they grew from.
   const thin = trials.length > TREE_FULL_LIMIT;
   const { drawn, folded } = thin ? thinTree(trials, parents) : { drawn: trials, folded: new Map<number, number>() };
-  const nodes = drawn.map((t) => ({ id: t.index, parent: parents.get(t.index) ?? null, specialist: t.specialist, label: t.label, kept: chain.has(t.index), folded: folded.get(t.index) ?? 0 }));
+  const nodes = drawn.map((t) => ({
+    id: t.index,
+    parent: parents.get(t.index) ?? null,
+    specialist: t.specialist,
+    label: t.label,
+    kept: chain.has(t.index),
+    folded: folded.get(t.index) ?? 0,
+  }));
   const leaves = nodes.length - new Set(nodes.map((n) => n.parent)).size + 1;
   const height = Math.min(6000, Math.max(240, leaves * (thin ? 16 : 9)));
   const width = Math.min(1400, Math.max(500, chain.size * 60));

@@ -42,8 +42,18 @@ export async function compareChart(ts: Trajectory[]): Promise<string> {
     width: 460,
     height: 300,
     layer: [
-      { mark: { type: 'line' as const, interpolate: 'step-after' as const, strokeWidth: 2 }, encoding: { x: { field, type: 'quantitative' as const, title }, y: { field: 'best', type: 'quantitative' as const, title: y, scale: { zero: false } }, color } },
-      { mark: { type: 'point' as const, filled: true, size: 36 }, encoding: { x: { field, type: 'quantitative' as const }, y: { field: 'best', type: 'quantitative' as const }, color } },
+      {
+        mark: { type: 'line' as const, interpolate: 'step-after' as const, strokeWidth: 2 },
+        encoding: {
+          x: { field, type: 'quantitative' as const, title },
+          y: { field: 'best', type: 'quantitative' as const, title: y, scale: { zero: false } },
+          color,
+        },
+      },
+      {
+        mark: { type: 'point' as const, filled: true, size: 36 },
+        encoding: { x: { field, type: 'quantitative' as const }, y: { field: 'best', type: 'quantitative' as const }, color },
+      },
     ],
   });
   return vegaLiteSvg({
@@ -80,7 +90,10 @@ export async function renderCompare(ts: Trajectory[]): Promise<string> {
   const rows = compareRows(s);
   const head = `<tr><th></th>${s.map((x) => `<th>${escapeHtml(x.id)}</th>`).join('')}</tr>`;
   const body = rows
-    .map(([m, ...cells]) => `<tr${m!.startsWith('  ') ? ' class="label"' : ''}><td>${escapeHtml(m!.trim())}</td>${cells.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`)
+    .map(
+      ([m, ...cells]) =>
+        `<tr${m!.startsWith('  ') ? ' class="label"' : ''}><td>${escapeHtml(m!.trim())}</td>${cells.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`,
+    )
     .join('\n');
   const table = `<table class="compare"><thead>${head}</thead><tbody>\n${body}\n</tbody></table>`.replace(
     /(<tr class="label">)/,

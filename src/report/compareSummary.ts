@@ -98,5 +98,12 @@ export function compareText(s: CampaignSummary[]): string {
   const labelAt = rows.findIndex((r) => r[0]!.startsWith('  '));
   if (labelAt > 0) rows.splice(labelAt, 0, ['label mix', ...s.map(() => '')]);
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

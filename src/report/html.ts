@@ -33,7 +33,11 @@ function armCounts(trials: TrialDoc[]): string {
 function labelCounts(trials: TrialDoc[]): string {
   const specialists = [...new Set(trials.map((t) => t.specialist))].sort();
   const present = LABELS.filter((l) => trials.some((t) => t.label === l));
-  const rows = specialists.map((s) => [escapeHtml(s), ...present.map((l) => String(trials.filter((t) => t.specialist === s && t.label === l).length)), String(trials.filter((t) => t.specialist === s).length)]);
+  const rows = specialists.map((s) => [
+    escapeHtml(s),
+    ...present.map((l) => String(trials.filter((t) => t.specialist === s && t.label === l).length)),
+    String(trials.filter((t) => t.specialist === s).length),
+  ]);
   return table(['specialist', ...present, 'total'], rows, 'counts');
 }
 
@@ -43,7 +47,12 @@ export async function renderReport({ campaign, trials }: Trajectory): Promise<st
   const e = encodings(trials);
   const sum = totals(trials);
   const [scores, tree, labels, cost] = trials.length
-    ? await Promise.all([scoreChart(campaign, trials, e), treeChart(trials, parents, new Set(chain.map((t) => t.index)), e), labelChart(trials, e), costChart(trials)])
+    ? await Promise.all([
+        scoreChart(campaign, trials, e),
+        treeChart(trials, parents, new Set(chain.map((t) => t.index)), e),
+        labelChart(trials, e),
+        costChart(trials),
+      ])
     : ['<p>no trials recorded yet</p>', '', '', ''];
   const metric = campaign.metric.name;
   const best = chain.at(-1);
@@ -89,17 +98,29 @@ pre{background:#f6f8fa;padding:8px;overflow-x:auto;font-size:12px;max-height:400
 </style></head><body>
 <h1>Campaign ${escapeHtml(campaign._id)}</h1>
 <p>task <b>${escapeHtml(campaign.task)}</b> · metric <b>${escapeHtml(metric)}</b> (${campaign.metric.direction})</p>
-${table(['', ''], [
-  ['trials', String(sum.trials)],
-  [`baseline ${escapeHtml(metric)}`, num(campaign.baseline?.score ?? trials[0]?.score)],
-  [`best ${escapeHtml(metric)}`, best ? `${num(best.score)} (trial #${best.index}${campaign.importedFrom ? `, ${expId(best.index)}` : best.sha ? `, commit ${escapeHtml(best.sha.slice(0, 10))}` : ''})` : '—'],
-  ['keeps', String(trials.filter((t) => t.keep).length)],
-  ['proposals by arm', armCounts(trials)],
-  ['duplicates refused', `${trials.reduce((n, t) => n + (t.proposal?.duplicatesRefused ?? 0), 0)} (choices whose recipe was already trained or in flight, re-proposed before training)`],
-  ['tokens', `${sum.inputTokens} in · ${sum.outputTokens} out`],
-  ['dollars', money(sum.dollars)],
-  ['GPU time', `${hours(sum.gpuSeconds)} (train + evaluate stages)`],
-], 'summary')}
+${table(
+  ['', ''],
+  [
+    ['trials', String(sum.trials)],
+    [`baseline ${escapeHtml(metric)}`, num(campaign.baseline?.score ?? trials[0]?.score)],
+    [
+      `best ${escapeHtml(metric)}`,
+      best
+        ? `${num(best.score)} (trial #${best.index}${campaign.importedFrom ? `, ${expId(best.index)}` : best.sha ? `, commit ${escapeHtml(best.sha.slice(0, 10))}` : ''})`
+        : '—',
+    ],
+    ['keeps', String(trials.filter((t) => t.keep).length)],
+    ['proposals by arm', armCounts(trials)],
+    [
+      'duplicates refused',
+      `${trials.reduce((n, t) => n + (t.proposal?.duplicatesRefused ?? 0), 0)} (choices whose recipe was already trained or in flight, re-proposed before training)`,
+    ],
+    ['tokens', `${sum.inputTokens} in · ${sum.outputTokens} out`],
+    ['dollars', money(sum.dollars)],
+    ['GPU time', `${hours(sum.gpuSeconds)} (train + evaluate stages)`],
+  ],
+  'summary',
+)}
 <h2 id="scores">Scores and best so far</h2><div class="figure" id="score-chart">${scores}</div>
 <h2 id="tree">Lineage tree</h2><div class="figure tree" id="tree-chart">${tree}</div>
 <h2 id="labels">Labels per specialist</h2><div class="figure" id="label-chart">${labels}</div>${labelCounts(trials)}

@@ -25,7 +25,10 @@ export async function loadTrajectories(store: Store, ids: string[], o: { without
   const unique = [...new Set(ids)];
   // The trials first: the query that takes the server long goes out on the connection already open.
   const [trials, campaigns] = await Promise.all([
-    store.trials.find(unique.length === 1 ? { campaignId: unique[0]! } : { campaignId: { $in: unique } }, o.without ? { projection: o.without } : {}).sort({ index: 1 }).toArray(),
+    store.trials
+      .find(unique.length === 1 ? { campaignId: unique[0]! } : { campaignId: { $in: unique } }, o.without ? { projection: o.without } : {})
+      .sort({ index: 1 })
+      .toArray(),
     Promise.all(unique.map((_id) => store.campaigns.findOne({ _id }))),
   ]);
   const byCampaign = new Map<string, Trajectory>();
@@ -59,7 +62,7 @@ export function parentIndexes(trials: TrialDoc[]): Map<number, number | null> {
   const root = trials[0]?.index ?? null;
   for (const t of trials) {
     const p = t.parentSha ? bySha.get(t.parentSha) : undefined;
-    parents.set(t.index, t.index === root ? null : p ?? root);
+    parents.set(t.index, t.index === root ? null : (p ?? root));
     if (t.sha && !bySha.has(t.sha)) bySha.set(t.sha, t.index);
   }
   return parents;

@@ -94,7 +94,15 @@ export async function runBudgeted(run: BudgetedRun): Promise<RunOutcome> {
     const res = await child;
     log.end();
     cgroup?.remove();
-    return { exitCode: null, signal: null, timedOut: false, overBudget: false, memoryExceeded: false, wallS: 0, logTail: String(res.message ?? 'failed to start') };
+    return {
+      exitCode: null,
+      signal: null,
+      timedOut: false,
+      overBudget: false,
+      memoryExceeded: false,
+      wallS: 0,
+      logTail: String(res.message ?? 'failed to start'),
+    };
   }
   live.add(pgid);
   if (cgroup) liveCgroups.add(cgroup);
@@ -115,10 +123,13 @@ export async function runBudgeted(run: BudgetedRun): Promise<RunOutcome> {
   let timedOut = false;
   let memoryExceeded = false;
   let peakMb = 0;
-  const deadline = setTimeout(() => {
-    timedOut = true;
-    void end();
-  }, (run.budgetS + run.graceS) * 1000);
+  const deadline = setTimeout(
+    () => {
+      timedOut = true;
+      void end();
+    },
+    (run.budgetS + run.graceS) * 1000,
+  );
   const watch = setInterval(() => {
     // With a cgroup the kernel enforces the limit (an OOM kill inside the group); without one,
     // the resident memory of the process group is the best measure there is.

@@ -96,7 +96,10 @@ export function cgroupLayout(): { value: Layout | null; why: string } {
       return (layout = { value: { kind: v2Ok ? 'v1+v2' : 'v1', v2: v2Ok ? v2Dir : null, v1: dirs }, why: v2Ok ? `${v1s}; v2 cgroup.kill` : v1s });
     }
     const missing = ['memory', 'pids', 'cpu'].filter((c) => !dirs[c as 'memory']);
-    return (layout = { value: null, why: `no delegated cgroup: v2 ${v2Ok ? 'has no memory/pids/cpu controllers delegated' : v2 ? 'is not writable' : 'is not mounted'}, v1 ${missing.join(', ')} not writable` });
+    return (layout = {
+      value: null,
+      why: `no delegated cgroup: v2 ${v2Ok ? 'has no memory/pids/cpu controllers delegated' : v2 ? 'is not writable' : 'is not mounted'}, v1 ${missing.join(', ')} not writable`,
+    });
   } catch (err) {
     return (layout = { value: null, why: `cgroups unreadable: ${(err as Error).message}` });
   }
@@ -117,10 +120,14 @@ function field(text: string, key: string): number {
 
 /** CPU numbers in a cpuset list such as "0-3,6". */
 function parseCpus(list: string): number[] {
-  return list.trim().split(',').filter(Boolean).flatMap((r) => {
-    const [a, b] = r.split('-').map(Number);
-    return Array.from({ length: (b ?? a!) - a! + 1 }, (_, i) => a! + i);
-  });
+  return list
+    .trim()
+    .split(',')
+    .filter(Boolean)
+    .flatMap((r) => {
+      const [a, b] = r.split('-').map(Number);
+      return Array.from({ length: (b ?? a!) - a! + 1 }, (_, i) => a! + i);
+    });
 }
 
 // CPUs handed to live runs of this worker, so concurrent slots get different cores.

@@ -10,7 +10,9 @@ export const CHECKOUT_MB = Number(process.env.LINEAGE_CHECKOUT_MB ?? 2048);
 
 function mounted(dir: string): boolean {
   const abs = path.resolve(dir);
-  return readFileSync('/proc/self/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === abs);
+  return readFileSync('/proc/self/mounts', 'utf8')
+    .split('\n')
+    .some((l) => l.split(' ')[1] === abs);
 }
 
 /** Removes a checkout, unmounting its tmpfs first. */

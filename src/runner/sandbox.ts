@@ -73,7 +73,13 @@ function interpreterDirs(): string[] {
   if (interpreterCache?.python === python) return interpreterCache.dirs;
   let listed: string[] = [];
   try {
-    listed = JSON.parse(execFileSync(python, ['-c', 'import sys, json; print(json.dumps([sys.prefix, sys.base_prefix, sys.executable, *sys.path]))'], { encoding: 'utf8', timeout: 30_000, env: { PATH: '/usr/bin:/bin' } }));
+    listed = JSON.parse(
+      execFileSync(python, ['-c', 'import sys, json; print(json.dumps([sys.prefix, sys.base_prefix, sys.executable, *sys.path]))'], {
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: { PATH: '/usr/bin:/bin' },
+      }),
+    );
   } catch {
     // no interpreter: the sandbox still works for other commands, the run fails inside it
   }
@@ -109,8 +115,13 @@ function systemPaths(): string[] {
  */
 function gpuNodes(gpus: string | null | undefined): string[] {
   if (gpus === null || gpus === undefined || gpus === '') return [];
-  const nodes = readdirSync('/dev').filter((n) => /^nvidia\d+$/.test(n)).sort((a, b) => Number(a.slice(6)) - Number(b.slice(6)));
-  const own = gpus.split(',').filter((g) => /^\d+$/.test(g)).flatMap((g) => (nodes[Number(g)] ? [`/dev/${nodes[Number(g)]}`] : []));
+  const nodes = readdirSync('/dev')
+    .filter((n) => /^nvidia\d+$/.test(n))
+    .sort((a, b) => Number(a.slice(6)) - Number(b.slice(6)));
+  const own = gpus
+    .split(',')
+    .filter((g) => /^\d+$/.test(g))
+    .flatMap((g) => (nodes[Number(g)] ? [`/dev/${nodes[Number(g)]}`] : []));
   return [...own, '/dev/nvidiactl', '/dev/nvidia-uvm', '/dev/nvidia-uvm-tools', '/dev/nvidia-modeset'].filter((p) => existsSync(p));
 }
 
@@ -162,7 +173,9 @@ function assertReachable(dirs: string[]): void {
     for (let p = path.dirname(path.resolve(dir)); p !== '/'; p = path.dirname(p)) {
       const st = statSync(p);
       if (!(st.mode & 0o001) && st.uid !== user.uid) {
-        throw new Error(`sandbox: ${TRIAL_USER} cannot reach ${dir}: ${p} is mode ${(st.mode & 0o777).toString(8)}; give it o+x (chmod o+x ${p}) or move the folder`);
+        throw new Error(
+          `sandbox: ${TRIAL_USER} cannot reach ${dir}: ${p} is mode ${(st.mode & 0o777).toString(8)}; give it o+x (chmod o+x ${p}) or move the folder`,
+        );
       }
     }
   }
@@ -211,7 +224,10 @@ export function requireSandbox(): SandboxReport {
     if (error) throw new SandboxUnavailableError(fixAdvice(error));
   }
   const warnings: string[] = [];
-  if (unsafe) warnings.push('UNSAFE: trials run without bubblewrap (LINEAGE_SANDBOX=off / --no-sandbox): they see the whole file system, the network and other processes');
+  if (unsafe)
+    warnings.push(
+      'UNSAFE: trials run without bubblewrap (LINEAGE_SANDBOX=off / --no-sandbox): they see the whole file system, the network and other processes',
+    );
   const u = trialUser();
   if (!u) warnings.push('the worker is not root: trials keep its uid outside their user namespace and the checkout has no size limit');
   const cg = cgroupLayout();

@@ -30,7 +30,9 @@ export function trialUser(): TrialUser | null {
   if (process.getuid?.() !== 0) return (cached = null);
   let user = lookup(TRIAL_USER);
   if (!user) {
-    execFileSync('useradd', ['--system', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', '--user-group', TRIAL_USER], { stdio: 'pipe' });
+    execFileSync('useradd', ['--system', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', '--user-group', TRIAL_USER], {
+      stdio: 'pipe',
+    });
     user = lookup(TRIAL_USER);
     if (!user) throw new Error(`useradd ${TRIAL_USER} ran but getent does not find the user`);
   }

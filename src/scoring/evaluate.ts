@@ -55,15 +55,39 @@ export async function scoreRun(
   mkdirSync(checkout, { recursive: true, mode: 0o755 });
   writeCheckout(checkout, req.files);
   const readableBytes = folderBytes(checkout) + folderBytes(where.outputs);
-  const vars = { python, root: repoRoot(), evaluator: evaluatorDir, data: dataDir, checkout, outputs: where.outputs, train_seconds: req.trainSeconds?.toFixed(3) };
+  const vars = {
+    python,
+    root: repoRoot(),
+    evaluator: evaluatorDir,
+    data: dataDir,
+    checkout,
+    outputs: where.outputs,
+    train_seconds: req.trainSeconds?.toFixed(3),
+  };
   const [loader] = expandCommand([spec.evaluate.runner!], vars);
   const runnerEnv = {
-    ...trialEnv({ checkout, runDir: where.outputs, dataDir: '', seed: req.seed, device: slot.device, cudaVisibleDevices: slot.cudaVisibleDevices, threads: slot.threads, preset: req.preset, taskEnv: spec.env }),
+    ...trialEnv({
+      checkout,
+      runDir: where.outputs,
+      dataDir: '',
+      seed: req.seed,
+      device: slot.device,
+      cudaVisibleDevices: slot.cudaVisibleDevices,
+      threads: slot.threads,
+      preset: req.preset,
+      taskEnv: spec.env,
+    }),
     HOME: '/tmp',
     TMPDIR: '/tmp',
   };
   const prefix = sandboxPrefix(
-    { writable: [], readable: [checkout, where.outputs, evaluatorDir, SCORING_LIB], gpus: slot.cudaVisibleDevices, readOnlyTmp: true, limits: { memoryMb: spec.memory_limit_mb, pids: 256, cpus: slot.threads } },
+    {
+      writable: [],
+      readable: [checkout, where.outputs, evaluatorDir, SCORING_LIB],
+      gpus: slot.cudaVisibleDevices,
+      readOnlyTmp: true,
+      limits: { memoryMb: spec.memory_limit_mb, pids: 256, cpus: slot.threads },
+    },
     checkout,
   );
   let outcome;
@@ -83,7 +107,19 @@ export async function scoreRun(
         LINEAGE_SCORING_LIB: SCORING_LIB,
         LINEAGE_REPORT_FD: '3',
         LINEAGE_EVAL_BUDGET_S: String(spec.evaluate.budget_s),
-        LINEAGE_RUNNER_ARGV: JSON.stringify([...prefix, python, '-I', '-B', path.join(SCORING_LIB, 'runner.py'), '--loader', loader!, '--checkout', checkout, '--outputs', where.outputs]),
+        LINEAGE_RUNNER_ARGV: JSON.stringify([
+          ...prefix,
+          python,
+          '-I',
+          '-B',
+          path.join(SCORING_LIB, 'runner.py'),
+          '--loader',
+          loader!,
+          '--checkout',
+          checkout,
+          '--outputs',
+          where.outputs,
+        ]),
         LINEAGE_RUNNER_ENV: JSON.stringify(runnerEnv),
       },
       budgetS: spec.evaluate.budget_s,
@@ -97,7 +133,9 @@ export async function scoreRun(
     rmSync(where.evalDir, { recursive: true, force: true });
   }
   const memoryExceeded = (events?.oomKills ?? 0) > 0;
-  const logTail = memoryExceeded ? `${outcome.logTail}\n[lineage] killed: the model runner reached its memory limit ${spec.memory_limit_mb} MB` : outcome.logTail;
+  const logTail = memoryExceeded
+    ? `${outcome.logTail}\n[lineage] killed: the model runner reached its memory limit ${spec.memory_limit_mb} MB`
+    : outcome.logTail;
   const report = parseReport(outcome.reportText);
   const { reportText: _, ...run } = outcome;
   const common = { ...run, logTail, memoryExceeded, readableBytes, scoring: 'trusted' as const };

@@ -58,10 +58,13 @@ export async function runScorer(run: ScorerRun): Promise<ScorerOutcome> {
     }
   };
   let timedOut = false;
-  const deadline = setTimeout(() => {
-    timedOut = true;
-    kill();
-  }, (run.budgetS + run.graceS) * 1000);
+  const deadline = setTimeout(
+    () => {
+      timedOut = true;
+      kill();
+    },
+    (run.budgetS + run.graceS) * 1000,
+  );
   const watch = setInterval(() => run.onProgress?.(lastLine), 1000);
   run.signal?.addEventListener('abort', kill);
   const result = await child;

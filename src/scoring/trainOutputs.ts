@@ -36,7 +36,9 @@ export function collectOutputs(runDir: string, dest: string, spec: OutputsSpec):
   const wanted = picomatch(spec.files, { dot: false });
   mkdirSync(dest, { recursive: true, mode: 0o755 });
   const out: CollectedOutputs = { files: [], bytes: 0, refused: [] };
-  for (const rel of walk(runDir).filter((p) => wanted(p)).sort()) {
+  for (const rel of walk(runDir)
+    .filter((p) => wanted(p))
+    .sort()) {
     const src = path.join(runDir, rel);
     const st = lstatSync(src);
     if (!st.isFile()) {

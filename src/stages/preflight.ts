@@ -39,17 +39,53 @@ export async function preflight(deps: StageDeps, input: TrialInput, sha: string,
     writeCheckout(dir, await loadSnapshot(deps.store, sha));
     const py = changedFiles.filter((f) => f.endsWith('.py'));
     if (py.length) {
-      const res = await execa(deps.python, ['-c', 'import ast,sys\nfor f in sys.argv[1:]: ast.parse(open(f).read(), f)', ...py], { cwd: dir, reject: false, all: true, extendEnv: false, env: { PATH: '/usr/bin:/bin' } });
+      const res = await execa(deps.python, ['-c', 'import ast,sys\nfor f in sys.argv[1:]: ast.parse(open(f).read(), f)', ...py], {
+        cwd: dir,
+        reject: false,
+        all: true,
+        extendEnv: false,
+        env: { PATH: '/usr/bin:/bin' },
+      });
       if (res.exitCode !== 0) return { ok: false, label: 'preflight_crash', reason: `syntax error:\n${String(res.all).split('\n').slice(-6).join('\n')}` };
     }
     if (!spec.size?.project) return { ok: true };
-    const command = expandCommand(spec.size.project, { python: deps.python, root: repoRoot(), evaluator: evaluatorDir, data: '', checkout: dir, run: path.join(dir, 'run') });
-    const env = trialEnv({ checkout: dir, runDir: path.join(dir, 'run'), dataDir: '', seed: input.seed, device: 'cpu', cudaVisibleDevices: null, threads: 1, preset: input.preset, taskEnv: spec.env });
-    const out = await runBudgeted({ command, cwd: dir, env, budgetS: 60, graceS: 5, memoryLimitMb: spec.memory_limit_mb, logFile: path.join(dir, '.preflight.log'), sandbox: { writable: [dir], readable: [evaluatorDir] } });
+    const command = expandCommand(spec.size.project, {
+      python: deps.python,
+      root: repoRoot(),
+      evaluator: evaluatorDir,
+      data: '',
+      checkout: dir,
+      run: path.join(dir, 'run'),
+    });
+    const env = trialEnv({
+      checkout: dir,
+      runDir: path.join(dir, 'run'),
+      dataDir: '',
+      seed: input.seed,
+      device: 'cpu',
+      cudaVisibleDevices: null,
+      threads: 1,
+      preset: input.preset,
+      taskEnv: spec.env,
+    });
+    const out = await runBudgeted({
+      command,
+      cwd: dir,
+      env,
+      budgetS: 60,
+      graceS: 5,
+      memoryLimitMb: spec.memory_limit_mb,
+      logFile: path.join(dir, '.preflight.log'),
+      sandbox: { writable: [dir], readable: [evaluatorDir] },
+    });
     const report = lastJsonLine(out.logTail);
     const projected = typeof report?.projected_bytes === 'number' ? report.projected_bytes : null;
     if (out.exitCode !== 0 || projected === null) {
-      return { ok: false, label: 'preflight_crash', reason: `size projection failed (exit ${out.exitCode ?? out.signal}):\n${out.logTail.split('\n').slice(-8).join('\n')}` };
+      return {
+        ok: false,
+        label: 'preflight_crash',
+        reason: `size projection failed (exit ${out.exitCode ?? out.signal}):\n${out.logTail.split('\n').slice(-8).join('\n')}`,
+      };
     }
     if (projected > spec.size.cap_bytes) {
       return { ok: false, label: 'size_blocked', projectedBytes: projected, reason: `projected artifact ${projected} bytes > cap ${spec.size.cap_bytes}` };

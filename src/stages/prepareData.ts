@@ -33,7 +33,10 @@ export function verifyTaskData(dir: string): void {
   if (!existsSync(pinFile(dir))) return; // a task without a prepare step has nothing to pin
   const pinned = readFileSync(pinFile(dir), 'utf8').trim();
   const actual = hashTree(dir);
-  if (actual !== pinned) throw new Error(`prepared data ${dir} hashes to ${actual.slice(0, 12)}, pinned ${pinned.slice(0, 12)} when prepared: delete the folder to prepare it again`);
+  if (actual !== pinned)
+    throw new Error(
+      `prepared data ${dir} hashes to ${actual.slice(0, 12)}, pinned ${pinned.slice(0, 12)} when prepared: delete the folder to prepare it again`,
+    );
 }
 
 const pending = new Map<string, Promise<string>>();

@@ -10,7 +10,11 @@ import { loadSnapshot, saveSnapshot } from '../recipe/snapshot.js';
 import { knobValues } from '../proposers/knobLines.js';
 import { claimTree, duplicateReason } from './treeClaims.js';
 
-export async function rebaseTrial(deps: StageDeps, input: TrialInput, step: { sha: string; from: string; onto: string; proposal: Proposal }): Promise<RebaseResult> {
+export async function rebaseTrial(
+  deps: StageDeps,
+  input: TrialInput,
+  step: { sha: string; from: string; onto: string; proposal: Proposal },
+): Promise<RebaseResult> {
   const repo = deps.repository(input.campaignId);
   const merged = await repo.threeWay(step.from, step.onto, step.sha);
   if ('conflicts' in merged) return { ok: false, reason: `its change conflicts with the new best in ${merged.conflicts.join(', ')}` };

@@ -33,7 +33,8 @@ export async function setupCampaign(deps: StageDeps, input: CampaignInput, start
     const problem = checkClaudeConfig(input.proposer, roster, process.env);
     if (problem) throw new CampaignInputError(problem);
   }
-  const optimizerField = input.proposer.kind === 'optuna' ? 'proposer' : input.proposer.kind === 'claude' && input.proposer.optimizer ? 'proposer.optimizer' : null;
+  const optimizerField =
+    input.proposer.kind === 'optuna' ? 'proposer' : input.proposer.kind === 'claude' && input.proposer.optimizer ? 'proposer.optimizer' : null;
   if (optimizerField) {
     const problem = await optunaProblem(task.spec, optimizerField);
     if (problem) throw new CampaignInputError(problem);
@@ -43,25 +44,27 @@ export async function setupCampaign(deps: StageDeps, input: CampaignInput, start
   await saveSnapshot(deps.store, input.campaignId, baselineSha, await repo.snapshot(baselineSha));
   const evaluatorHash = existing?.evaluatorHash ?? hashEvaluator(task.evaluatorDir);
   const metric = task.spec.metric;
-  await deps.store.campaigns.updateOne(
-    { _id: input.campaignId },
-    {
-      $setOnInsert: {
-        task: task.spec.name,
-        preset,
-        input,
-        baselineSha,
-        evaluatorHash,
-        metric,
-        createdAt: startedAt,
-        best: null,
-        baseline: null,
+  await deps.store.campaigns
+    .updateOne(
+      { _id: input.campaignId },
+      {
+        $setOnInsert: {
+          task: task.spec.name,
+          preset,
+          input,
+          baselineSha,
+          evaluatorHash,
+          metric,
+          createdAt: startedAt,
+          best: null,
+          baseline: null,
+        },
       },
-    },
-    { upsert: true },
-  ).catch((err: unknown) => {
-    throw isRefusedWrite(err) ? new CampaignInputError(`the campaign input cannot be stored in MongoDB: ${err.message}`) : err;
-  });
+      { upsert: true },
+    )
+    .catch((err: unknown) => {
+      throw isRefusedWrite(err) ? new CampaignInputError(`the campaign input cannot be stored in MongoDB: ${err.message}`) : err;
+    });
   return {
     baselineSha,
     evaluatorHash,

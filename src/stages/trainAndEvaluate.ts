@@ -81,7 +81,9 @@ function env(deps: StageDeps, task: LoadedTask, slot: Slot, req: SlotRequest, ch
 function verifyEvaluator(task: LoadedTask, pinned: string): void {
   const actual = hashEvaluator(task.evaluatorDir);
   if (actual !== pinned) {
-    throw new EvaluatorMismatchError(`evaluator of ${task.spec.name} on host ${hostName()} hashes to ${actual.slice(0, 12)}, campaign pinned ${pinned.slice(0, 12)}`);
+    throw new EvaluatorMismatchError(
+      `evaluator of ${task.spec.name} on host ${hostName()} hashes to ${actual.slice(0, 12)}, campaign pinned ${pinned.slice(0, 12)}`,
+    );
   }
 }
 
@@ -114,11 +116,24 @@ export async function trainOnSlot(deps: StageDeps, slot: Slot, req: SlotRequest,
   if (!task.spec.evaluate.scorer) return base;
   const outputs = seeds > 1 ? combineOutputs(runs) : runs[0]!.outputs!;
   const refused = outputs.refused.map((r) => `\n[lineage] train output not kept: ${r}`).join('');
-  return { ...base, logTail: base.logTail + refused, outputs, ...(seeds > 1 ? { seeds: runs.map((r) => ({ seed: r.seed, wallS: r.outcome.wallS, exitCode: r.outcome.exitCode })) } : {}) };
+  return {
+    ...base,
+    logTail: base.logTail + refused,
+    outputs,
+    ...(seeds > 1 ? { seeds: runs.map((r) => ({ seed: r.seed, wallS: r.outcome.wallS, exitCode: r.outcome.exitCode })) } : {}),
+  };
 }
 
 /** One timed train run in a fresh checkout of the commit; with trusted scoring its declared outputs are copied to `outputs` and the checkout deleted. */
-async function trainOneSeed(deps: StageDeps, task: LoadedTask, slot: Slot, req: SlotRequest, hooks: StageHooks, dataDir: string, to: { logFile: string; outputs: string | null }) {
+async function trainOneSeed(
+  deps: StageDeps,
+  task: LoadedTask,
+  slot: Slot,
+  req: SlotRequest,
+  hooks: StageHooks,
+  dataDir: string,
+  to: { logFile: string; outputs: string | null },
+) {
   const { checkout, run } = paths(deps, slot, req);
   freshCheckout(checkout); // a retry (or the next seed) starts from a clean checkout; a size-bounded tmpfs where the worker may mount
   writeCheckout(checkout, await loadSnapshot(deps.store, req.sha));
@@ -130,7 +145,10 @@ async function trainOneSeed(deps: StageDeps, task: LoadedTask, slot: Slot, req: 
   // visible: upstream recipes score their own validation split. A train command that runs an
   // evaluator-owned launcher ({evaluator} in it) may read the evaluator folder.
   const trainSplit = path.join(dataDir, 'train');
-  const readable = [task.dataDir ?? (existsSync(trainSplit) ? trainSplit : dataDir), ...(task.spec.train.command.some((a) => a.includes('{evaluator}')) ? [task.evaluatorDir] : [])];
+  const readable = [
+    task.dataDir ?? (existsSync(trainSplit) ? trainSplit : dataDir),
+    ...(task.spec.train.command.some((a) => a.includes('{evaluator}')) ? [task.evaluatorDir] : []),
+  ];
   const outcome = await runBudgeted({
     command,
     cwd: checkout,
@@ -157,7 +175,10 @@ async function trainOneSeed(deps: StageDeps, task: LoadedTask, slot: Slot, req: 
 /** The seeds' runs as one train: times summed, the first failure (crash, overrun, memory) is the train's. */
 export function combineSeeds(runs: { seed: number; outcome: RunOutcome }[], seeds: number): RunOutcome {
   const last = runs.at(-1)!.outcome;
-  const tail = runs.map((r, i) => `[lineage] seed ${i + 1} of ${seeds} (LINEAGE_SEED=${r.seed}): ${r.outcome.wallS.toFixed(2)} s, exit ${r.outcome.exitCode ?? r.outcome.signal}${r.outcome.overBudget ? ', over its budget' : ''}`);
+  const tail = runs.map(
+    (r, i) =>
+      `[lineage] seed ${i + 1} of ${seeds} (LINEAGE_SEED=${r.seed}): ${r.outcome.wallS.toFixed(2)} s, exit ${r.outcome.exitCode ?? r.outcome.signal}${r.outcome.overBudget ? ', over its budget' : ''}`,
+  );
   const stopped = runs.length < seeds ? [`[lineage] stopped after seed ${runs.length} of ${seeds}: it failed, so the train did`] : [];
   return {
     exitCode: last.exitCode,
@@ -172,7 +193,11 @@ export function combineSeeds(runs: { seed: number; outcome: RunOutcome }[], seed
 
 export function combineOutputs(runs: { outputs?: CollectedOutputs }[]): CollectedOutputs {
   return runs.reduce<CollectedOutputs>(
-    (a, r, i) => ({ files: [...a.files, ...r.outputs!.files.map((f) => `seed_${i}/${f}`)], bytes: a.bytes + r.outputs!.bytes, refused: [...a.refused, ...r.outputs!.refused.map((f) => `seed_${i}/${f}`)] }),
+    (a, r, i) => ({
+      files: [...a.files, ...r.outputs!.files.map((f) => `seed_${i}/${f}`)],
+      bytes: a.bytes + r.outputs!.bytes,
+      refused: [...a.refused, ...r.outputs!.refused.map((f) => `seed_${i}/${f}`)],
+    }),
     { files: [], bytes: 0, refused: [] },
   );
 }
@@ -187,13 +212,29 @@ export async function evaluateOnSlot(deps: StageDeps, slot: Slot, req: SlotReque
     const where = scoringPaths(deps.home, slot.id, req.trialId, req.seed);
     if (!existsSync(where.outputs)) throw new SlotOutputsLostError(`train outputs ${where.outputs} are gone: train must run again`);
     const logFile = path.join(logs, `${req.trialId}.eval.log`);
-    const result = await scoreRun(deps.python, task, slot, { files: await loadSnapshot(deps.store, req.sha), seed: req.seed, preset: req.preset, trainSeconds: req.trainSeconds, logFile }, where, dataDir, hooks);
+    const result = await scoreRun(
+      deps.python,
+      task,
+      slot,
+      { files: await loadSnapshot(deps.store, req.sha), seed: req.seed, preset: req.preset, trainSeconds: req.trainSeconds, logFile },
+      where,
+      dataDir,
+      hooks,
+    );
     throwIfInterrupted(hooks, 'evaluate');
     rmSync(where.outputs, { recursive: true, force: true });
     return result;
   }
   if (!existsSync(checkout)) throw new SlotOutputsLostError(`checkout ${checkout} is gone: train must run again on this slot`);
-  const command = expandCommand(task.spec.evaluate.command!, { python: deps.python, root: repoRoot(), evaluator: task.evaluatorDir, data: dataDir, checkout, run, train_seconds: req.trainSeconds?.toFixed(3) });
+  const command = expandCommand(task.spec.evaluate.command!, {
+    python: deps.python,
+    root: repoRoot(),
+    evaluator: task.evaluatorDir,
+    data: dataDir,
+    checkout,
+    run,
+    train_seconds: req.trainSeconds?.toFixed(3),
+  });
   if (task.spec.size) command.push('--cap', String(task.spec.size.cap_bytes));
   const outcome = await runBudgeted({
     command,
@@ -214,7 +255,9 @@ export async function evaluateOnSlot(deps: StageDeps, slot: Slot, req: SlotReque
   const raw = lastJsonLine(outcome.logTail);
   if (!raw) return { ...outcome, scoring: 'self-reported', report: null, parseError: 'evaluator printed no JSON report line' };
   const report = parseReport(JSON.stringify(raw));
-  return typeof report === 'string' ? { ...outcome, scoring: 'self-reported', report: null, parseError: report } : { ...outcome, scoring: 'self-reported', report };
+  return typeof report === 'string'
+    ? { ...outcome, scoring: 'self-reported', report: null, parseError: report }
+    : { ...outcome, scoring: 'self-reported', report };
 }
 
 /** The campaign's best as MongoDB holds it (the record stage moves it, the judge reads it). */

@@ -44,7 +44,8 @@ export async function claimTree(store: Store, campaignId: string, index: number,
   return null;
 }
 
-export const duplicateReason = (index: number) => `the recipe it produces is identical to trial #${index}'s (same tree hash): that recipe is already trained or in flight`;
+export const duplicateReason = (index: number) =>
+  `the recipe it produces is identical to trial #${index}'s (same tree hash): that recipe is already trained or in flight`;
 
 /** What a proposal's edits make of the parent recipe, or null when they do not apply or change nothing (apply labels those). */
 export function editedRecipe(parentFiles: Map<string, string>, edits: Edit[]): Map<string, string> | null {

@@ -17,7 +17,10 @@ function listFiles(dir: string, prefix = ''): string[] {
 
 export function hashEvaluator(dir: string): string {
   const h = createHash('sha256');
-  for (const [root, label] of [[dir, ''], [SCORING_LIB, '<scoring>/']] as const) {
+  for (const [root, label] of [
+    [dir, ''],
+    [SCORING_LIB, '<scoring>/'],
+  ] as const) {
     for (const rel of listFiles(root)) {
       h.update(label + rel + '\0');
       h.update(readFileSync(path.join(root, rel)));

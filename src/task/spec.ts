@@ -41,7 +41,10 @@ const specialist = z.object({
 // A folder the user provides (their checkout of an upstream recipe, or its data), named by an
 // environment variable so that the spec stays the same on every host.
 const envVar = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name (A-Z, 0-9, _)');
-const relPath = z.string().min(1).refine((p) => !path.isAbsolute(p) && !p.split('/').includes('..'), { message: 'a path inside the folder' });
+const relPath = z
+  .string()
+  .min(1)
+  .refine((p) => !path.isAbsolute(p) && !p.split('/').includes('..'), { message: 'a path inside the folder' });
 const externalRecipe = z.object({
   from_env: envVar,
   /** Files (or globs such as nanochat/*.py) copied from that folder into the campaign's repository. */
@@ -95,13 +98,19 @@ export const taskSpecSchema = z
         budget_s: z.number().positive(),
         grace_s: z.number().nonnegative().default(5),
       })
-      .refine((e) => (e.scorer === undefined) !== (e.command === undefined), { message: 'give either scorer (trusted scoring) or command (self-reported), not both' })
+      .refine((e) => (e.scorer === undefined) !== (e.command === undefined), {
+        message: 'give either scorer (trusted scoring) or command (self-reported), not both',
+      })
       .refine((e) => (e.scorer === undefined) === (e.runner === undefined), { message: 'scorer and runner go together' }),
     /** Train outputs the scorer and runner may read: files (globs) under the run folder, regular files only. */
     outputs: z
       .object({
         files: z.array(relPath).min(1),
-        max_bytes: z.number().int().positive().default(256 * 1024 * 1024),
+        max_bytes: z
+          .number()
+          .int()
+          .positive()
+          .default(256 * 1024 * 1024),
       })
       .optional(),
     size: z.object({ cap_bytes: z.number().int().positive(), project: command.optional() }).optional(),
@@ -142,15 +151,23 @@ export const taskSpecSchema = z
       }
     });
     if (typeof spec.recipe === 'string') {
-      const commands = { 'train.command': spec.train.command, 'evaluate.command': spec.evaluate.command ?? spec.evaluate.scorer ?? [], 'prepare.command': spec.prepare?.command ?? [] };
+      const commands = {
+        'train.command': spec.train.command,
+        'evaluate.command': spec.evaluate.command ?? spec.evaluate.scorer ?? [],
+        'prepare.command': spec.prepare?.command ?? [],
+      };
       for (const [field, cmd] of Object.entries(commands)) {
         if (cmd.some((a) => a.includes('{recipe_src}'))) {
-          ctx.addIssue({ code: 'custom', path: field.split('.'), message: '{recipe_src} needs recipe.from_env (a user\'s checkout)' });
+          ctx.addIssue({ code: 'custom', path: field.split('.'), message: "{recipe_src} needs recipe.from_env (a user's checkout)" });
         }
       }
     }
     if (spec.train.seeds > 1 && !spec.evaluate.scorer) {
-      ctx.addIssue({ code: 'custom', path: ['train', 'seeds'], message: 'several seeds need trusted scoring (evaluate.scorer): the seeds\' outputs are collected for the scorer' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['train', 'seeds'],
+        message: "several seeds need trusted scoring (evaluate.scorer): the seeds' outputs are collected for the scorer",
+      });
     }
     if (spec.evaluate.scorer && !spec.outputs) {
       ctx.addIssue({ code: 'custom', path: ['outputs'], message: 'a trusted scorer needs outputs: the train files it and the runner may read' });

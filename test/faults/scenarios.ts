@@ -160,7 +160,9 @@ const secondHost: Scenario = {
   async after(run) {
     // What the record says, not what the script hoped: which host trained the struck trial.
     const doc = takenOver === null ? null : await run.suite.store.trials.findOne({ campaignId: run.campaignId, index: takenOver });
-    run.notes.push(`trial #${takenOver} (outputs on host-a when it died): recorded ${doc?.label}, trained on ${doc?.train?.host} (train attempt ${doc?.train?.attempt})`);
+    run.notes.push(
+      `trial #${takenOver} (outputs on host-a when it died): recorded ${doc?.label}, trained on ${doc?.train?.host} (train attempt ${doc?.train?.attempt})`,
+    );
   },
 };
 

@@ -102,7 +102,11 @@ export class Run {
   /** Starts the `lineage` CLI as a user would, e.g. `status <id>`; its output. */
   lineage(...args: string[]): string {
     try {
-      return execFileSync(process.execPath, [path.join(repoRoot(), 'dist/src/cli/main.js'), ...args], { env: this.suite.env, encoding: 'utf8', timeout: 30_000 });
+      return execFileSync(process.execPath, [path.join(repoRoot(), 'dist/src/cli/main.js'), ...args], {
+        env: this.suite.env,
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
     } catch (err) {
       return `(lineage ${args.join(' ')} failed: ${(err as Error).message.split('\n')[0]})`;
     }
@@ -135,7 +139,13 @@ export class Suite {
     const store = await Store.connect(services.mongoUri, db);
     const suite = new Suite(o, services, new Client({ connection }), store);
     // The suite's own Web UI: `lineage status` must not read an outer TEMPORAL_UI_URL's server.
-    suite.env = { ...process.env, TEMPORAL_ADDRESS: services.temporalAddress, TEMPORAL_UI_URL: `http://127.0.0.1:${services.ports.ui}`, MONGODB_URI: services.mongoUri, LINEAGE_DB: db };
+    suite.env = {
+      ...process.env,
+      TEMPORAL_ADDRESS: services.temporalAddress,
+      TEMPORAL_UI_URL: `http://127.0.0.1:${services.ports.ui}`,
+      MONGODB_URI: services.mongoUri,
+      LINEAGE_DB: db,
+    };
     o.log(`services: Temporal ${services.temporalAddress}, MongoDB ${services.mongoUri} (database ${db}); state in ${o.stateDir}`);
     return suite;
   }
@@ -157,7 +167,10 @@ export class Suite {
   }
 
   /** Runs one campaign while `fault` strikes it; returns its outcomes, wall time and faults. */
-  async runCampaign(label: string, scenario: Scenario | null): Promise<{ outcomes: Outcome[]; wallS: number; faults: string[]; run: Run; records: TrialRecord[] }> {
+  async runCampaign(
+    label: string,
+    scenario: Scenario | null,
+  ): Promise<{ outcomes: Outcome[]; wallS: number; faults: string[]; run: Run; records: TrialRecord[] }> {
     const campaignId = `faults-${label}-${Date.now().toString(36)}`;
     const workers = new Workers(this.env, path.join(this.o.stateDir, 'worker-logs', label));
     this.workers = workers;
@@ -218,13 +231,16 @@ export class Suite {
     for (const o of r.outcomes) byIndex.set(o.index, [...(byIndex.get(o.index) ?? []), o]);
     const runs = await this.trialRunsByIndex(r.run.campaignId);
     const lost = expected.filter((i) => !byIndex.has(i)).length;
-    const duplicated = expected.filter((i) => (byIndex.get(i)?.length ?? 0) > 1 || (runs.get(i) ?? 0) > 1).length + r.outcomes.filter((o) => !expected.includes(o.index)).length;
+    const duplicated =
+      expected.filter((i) => (byIndex.get(i)?.length ?? 0) > 1 || (runs.get(i) ?? 0) > 1).length + r.outcomes.filter((o) => !expected.includes(o.index)).length;
     const same = (a: Outcome, b: Outcome) => a.label === b.label && a.score === b.score && a.hypothesis === b.hypothesis;
     const mismatched = clean.filter((c) => {
       const got = byIndex.get(c.index)?.[0];
       return got !== undefined && !same(c, got);
     }).length;
-    const retriedStages = r.records.flatMap((t) => (t.stages ?? []).filter((s) => (s.attempt ?? 1) > 1).map((s) => `#${t.index} ${s.stage} attempt ${s.attempt}`));
+    const retriedStages = r.records.flatMap((t) =>
+      (t.stages ?? []).filter((s) => (s.attempt ?? 1) > 1).map((s) => `#${t.index} ${s.stage} attempt ${s.attempt}`),
+    );
     return {
       scenario: name,
       faults: r.faults,
@@ -255,7 +271,17 @@ export function table(clean: { wallS: number; trials: number }, results: Scenari
   const rows = [
     ['scenario', 'faults injected', 'trials', 'lost', 'duplicated', 'mismatched', 'infra_error', 'wall time', 'extra wall time'],
     ['clean', '0', String(clean.trials), '-', '-', '-', '-', `${clean.wallS.toFixed(0)} s`, '-'],
-    ...results.map((r) => [r.scenario, String(r.faults.length), String(r.trials), String(r.lost), String(r.duplicated), String(r.mismatched), String(r.infraErrors), `${r.wallS.toFixed(0)} s`, `+${(r.wallS - clean.wallS).toFixed(0)} s`]),
+    ...results.map((r) => [
+      r.scenario,
+      String(r.faults.length),
+      String(r.trials),
+      String(r.lost),
+      String(r.duplicated),
+      String(r.mismatched),
+      String(r.infraErrors),
+      `${r.wallS.toFixed(0)} s`,
+      `+${(r.wallS - clean.wallS).toFixed(0)} s`,
+    ]),
   ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   const line = (row: string[]) => `| ${row.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
@@ -270,7 +296,9 @@ export function chooseScenarios(only: string[], from = SCENARIOS): Scenario[] {
 }
 
 /** Runs the clean campaign, then each scenario; ok when every oracle holds. */
-export async function runSuite(o: SuiteOptions & { scenarios: Scenario[] }): Promise<{ ok: boolean; results: ScenarioResult[]; clean: { wallS: number; trials: number } }> {
+export async function runSuite(
+  o: SuiteOptions & { scenarios: Scenario[] },
+): Promise<{ ok: boolean; results: ScenarioResult[]; clean: { wallS: number; trials: number } }> {
   const chosen = o.scenarios;
   const suite = await Suite.start(o);
   try {

@@ -53,7 +53,14 @@ describe('bench-mini scorer rules', function () {
     for (const [i, seed] of seeds.entries()) {
       const dir = checkout(knobs);
       const run = path.join(dir, 'run');
-      const env = { PATH: '/usr/bin:/bin', OMP_NUM_THREADS: '1', OMP_WAIT_POLICY: 'PASSIVE', LINEAGE_SEED: String(seed), LINEAGE_DATA_DIR: path.join(data, 'train'), LINEAGE_RUN_DIR: run };
+      const env = {
+        PATH: '/usr/bin:/bin',
+        OMP_NUM_THREADS: '1',
+        OMP_WAIT_POLICY: 'PASSIVE',
+        LINEAGE_SEED: String(seed),
+        LINEAGE_DATA_DIR: path.join(data, 'train'),
+        LINEAGE_RUN_DIR: run,
+      };
       await execa(pythonPath(), ['train.py'], { cwd: dir, env, extendEnv: false });
       mkdirSync(path.join(outputs, `seed_${i}`));
       for (const f of OUTPUTS) copyFileSync(path.join(run, f), path.join(outputs, `seed_${i}`, f));
@@ -63,7 +70,18 @@ describe('bench-mini scorer rules', function () {
 
   /** score.py as the harness runs it (no sandbox here: the report is printed when LINEAGE_REPORT_FD is unset). */
   async function score(outputs: string, runnerCheckout = checkout({})): Promise<Report> {
-    const runnerArgv = [pythonPath(), '-I', '-B', path.join(SCORING_LIB, 'runner.py'), '--loader', path.join(task.evaluatorDir, 'model_runner.py'), '--checkout', runnerCheckout, '--outputs', outputs];
+    const runnerArgv = [
+      pythonPath(),
+      '-I',
+      '-B',
+      path.join(SCORING_LIB, 'runner.py'),
+      '--loader',
+      path.join(task.evaluatorDir, 'model_runner.py'),
+      '--checkout',
+      runnerCheckout,
+      '--outputs',
+      outputs,
+    ];
     const env = {
       PATH: '/usr/bin:/bin',
       OMP_NUM_THREADS: '1',
@@ -72,13 +90,17 @@ describe('bench-mini scorer rules', function () {
       LINEAGE_RUNNER_ENV: JSON.stringify({ PATH: '/usr/bin:/bin', OMP_NUM_THREADS: '1', HOME: '/tmp' }),
       LINEAGE_EVAL_BUDGET_S: '120',
     };
-    const out = await execa(pythonPath(), ['-I', '-B', path.join(task.evaluatorDir, 'score.py'), '--outputs', outputs, '--data', data, '--train-seconds', '12.5'], { env, extendEnv: false });
+    const out = await execa(
+      pythonPath(),
+      ['-I', '-B', path.join(task.evaluatorDir, 'score.py'), '--outputs', outputs, '--data', data, '--train-seconds', '12.5'],
+      { env, extendEnv: false },
+    );
     return JSON.parse(out.stdout.trim().split('\n').at(-1)!) as Report;
   }
 
   const tiny = { EPOCHS: '0.05', TRAIN_SUBSET_FRAC: '0.1', WIDTH: '8' };
 
-  it('gate_miss below the mean accuracy gate, with harness time plus the runner\'s own seconds as its metric', async () => {
+  it("gate_miss below the mean accuracy gate, with harness time plus the runner's own seconds as its metric", async () => {
     const r = await score(tinyOutputs);
     assert.equal(r.label, 'gate_miss', r.reason);
     assert.match(r.reason, /mean test accuracy 0\.\d+ over 3 seeds < gate 0\.8800/);
@@ -104,8 +126,11 @@ describe('bench-mini scorer rules', function () {
     assert.equal(r.label, 'suspect', r.reason);
     assert.match(r.reason, /seeds \d and \d give the same logits on every test image: one model, not independent seeds/);
   });
-  it('crash when a row\'s logits depend on its batch-mates', async () => {
-    const r = await score(tinyOutputs, checkout({}, ['        return self.head(x) * self.scale', '        return self.head(x) * self.scale + torch.roll(x, 1, 0)[:, :1]']));
+  it("crash when a row's logits depend on its batch-mates", async () => {
+    const r = await score(
+      tinyOutputs,
+      checkout({}, ['        return self.head(x) * self.scale', '        return self.head(x) * self.scale + torch.roll(x, 1, 0)[:, :1]']),
+    );
     assert.equal(r.label, 'crash', r.reason);
     assert.match(r.reason, /illegal model: a row's output changed/);
   });

@@ -58,14 +58,24 @@ describe('optuna proposer', function () {
     const stuck = Array.from({ length: 6 }, (_, i) => ({ params: { LR: 0.02, DEPTH: 4 + (i % 3) - 1, NORM: i % 2 === 0 }, value: 1.3 + i / 100, kept: false }));
     const wide = await askOptuna(request({ count: 12, trials: [...request().trials, ...stuck] }));
     for (const c of wide) assert.ok(inRegion(c, 3), `LR ${c.LR} DEPTH ${c.DEPTH}`);
-    assert.ok(wide.some((c) => !inRegion(c, 2)), 'some candidate is three steps away');
+    assert.ok(
+      wide.some((c) => !inRegion(c, 2)),
+      'some candidate is three steps away',
+    );
   });
 
   it('moves a factor knob whose range starts at 0 (log steps never reach it; the value is clamped to it)', async () => {
     const wd: Knob = { name: 'WEIGHT_DECAY', specialist: 'opt', file: 'train.py', type: 'float', min: 0, max: 0.005, factor: 2 };
-    const a = await askOptuna({ ...request(), knobs: [wd], trials: [{ params: { WEIGHT_DECAY: 0.001 }, value: 1, kept: true }], running: [], current: { WEIGHT_DECAY: 0.001 } });
+    const a = await askOptuna({
+      ...request(),
+      knobs: [wd],
+      trials: [{ params: { WEIGHT_DECAY: 0.001 }, value: 1, kept: true }],
+      running: [],
+      current: { WEIGHT_DECAY: 0.001 },
+    });
     assert.equal(a.length, 4);
-    for (const c of a) assert.ok((c.WEIGHT_DECAY as number) >= 0.00025 - 1e-12 && (c.WEIGHT_DECAY as number) <= 0.004 + 1e-12, `WEIGHT_DECAY ${c.WEIGHT_DECAY}`);
+    for (const c of a)
+      assert.ok((c.WEIGHT_DECAY as number) >= 0.00025 - 1e-12 && (c.WEIGHT_DECAY as number) <= 0.004 + 1e-12, `WEIGHT_DECAY ${c.WEIGHT_DECAY}`);
   });
 
   it('turns a candidate into one exact line edit per knob it moves', () => {

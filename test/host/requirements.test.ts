@@ -52,7 +52,12 @@ function installedPackages(): Map<string, Installed> {
     const depends = [field('Depends'), field('Pre-Depends')]
       .join(',')
       .split(',')
-      .map((alt) => alt.split('|').map((d) => d.trim().split(/[\s:(]/)[0]!).filter(Boolean))
+      .map((alt) =>
+        alt
+          .split('|')
+          .map((d) => d.trim().split(/[\s:(]/)[0]!)
+          .filter(Boolean),
+      )
       .filter((alt) => alt.length);
     map.set(field('Package'), { depends, base: field('Essential') === 'yes' || field('Priority') === 'required' });
   }
@@ -115,7 +120,8 @@ function unprovisioned(needs: Need[], extra: { paths: Iterable<string>; programs
   const check = (what: string, p: string | null) => {
     if (!p) return problems.push(`${what}: not found on this host`);
     const pkg = owner(p);
-    if (pkg && !provisioned.has(pkg) && !baseSystem(pkg)) problems.push(`${what} (${p}) comes from Debian package ${pkg}, which the provisioning path does not install`);
+    if (pkg && !provisioned.has(pkg) && !baseSystem(pkg))
+      problems.push(`${what} (${p}) comes from Debian package ${pkg}, which the provisioning path does not install`);
   };
   for (const n of needs) {
     for (const f of n.requires.files ?? []) {
@@ -152,20 +158,29 @@ describe('provisioning covers what tasks and tests use', function () {
     const deps = Object.keys(JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).dependencies);
     for (const dir of shippedTaskDirs(true)) {
       for (const f of (specNeed(dir).requires.files ?? []).filter((x) => x.startsWith('{root}/node_modules/'))) {
-        const pkg = f.split('/').slice(2, f.includes('/@') ? 4 : 3).join('/');
+        const pkg = f
+          .split('/')
+          .slice(2, f.includes('/@') ? 4 : 3)
+          .join('/');
         assert.ok(deps.includes(pkg), `${dir}: ${f} needs npm package ${pkg} in dependencies`);
       }
     }
   });
 
   it('names every missing piece and the one command that installs it', async function () {
-    const need: Need = { what: 'task imaginary', requires: { debian: ['no-such-pkg'], files: ['/nonexistent/lineage/file'], commands: ['no-such-program-xyz'], python: ['no_such_module_xyz'] } };
+    const need: Need = {
+      what: 'task imaginary',
+      requires: { debian: ['no-such-pkg'], files: ['/nonexistent/lineage/file'], commands: ['no-such-program-xyz'], python: ['no_such_module_xyz'] },
+    };
     const missing = await findMissing([need, SANDBOX_NEED], { python: pythonPath(), root });
     assert.deepEqual(
       missing.map((m) => m.piece),
       ['file /nonexistent/lineage/file', 'program no-such-program-xyz (not on PATH)', `Python module no_such_module_xyz (${pythonPath()} cannot import it)`],
     );
-    assert.equal(aptCommand(['a', 'b'], false), 'sudo apt-get update && sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends a b');
+    assert.equal(
+      aptCommand(['a', 'b'], false),
+      'sudo apt-get update && sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends a b',
+    );
   });
 
   it('the sandbox and the test tools are part of the path; every shipped local task declares its Python', function () {

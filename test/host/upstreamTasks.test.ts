@@ -10,7 +10,11 @@ import { execa } from 'execa';
 import { loadTask, parseTaskSpec, tasksRoot } from '../../src/task/spec.js';
 import { pythonPath } from '../../src/config.js';
 
-const UPSTREAM = { 'parameter-golf': ['PARAMETER_GOLF_DIR', 'PARAMETER_GOLF_DATA'], nanochat: ['NANOCHAT_DIR', 'NANOCHAT_DATA'], airbench: ['AIRBENCH_DIR', 'AIRBENCH_DATA'] } as const;
+const UPSTREAM = {
+  'parameter-golf': ['PARAMETER_GOLF_DIR', 'PARAMETER_GOLF_DATA'],
+  nanochat: ['NANOCHAT_DIR', 'NANOCHAT_DATA'],
+  airbench: ['AIRBENCH_DIR', 'AIRBENCH_DATA'],
+} as const;
 
 function tree(files: Record<string, string>): string {
   const root = mkdtempSync(path.join(os.tmpdir(), 'lineage-upstream-'));
@@ -24,7 +28,8 @@ function tree(files: Record<string, string>): string {
 /** Runs fn with the given environment variables set (undefined: unset), restoring them after. */
 function withEnv<T>(vars: Record<string, string | undefined>, fn: () => T): T {
   const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  const apply = (v: Record<string, string | undefined>) => Object.entries(v).forEach(([k, x]) => (x === undefined ? delete process.env[k] : (process.env[k] = x)));
+  const apply = (v: Record<string, string | undefined>) =>
+    Object.entries(v).forEach(([k, x]) => (x === undefined ? delete process.env[k] : (process.env[k] = x)));
   apply(vars);
   try {
     return fn();
@@ -52,7 +57,10 @@ describe('upstream task specs', () => {
       const roster = spec.specialists.map((s) => s.name);
       assert.ok(roster.length >= 5, roster.join(','));
       withEnv({ [recipeVar]: undefined, [dataVar]: undefined }, () =>
-        assert.throws(() => loadTask(name), new RegExp(`recipe\\.from_env: environment variable ${recipeVar} is not set; set it to your clone of https://github\\.com/`)),
+        assert.throws(
+          () => loadTask(name),
+          new RegExp(`recipe\\.from_env: environment variable ${recipeVar} is not set; set it to your clone of https://github\\.com/`),
+        ),
       );
       const empty = tree({ 'README.md': 'not a checkout' });
       withEnv({ [recipeVar]: empty, [dataVar]: undefined }, () =>
@@ -65,7 +73,10 @@ describe('upstream task specs', () => {
     const checkout = tree({ 'train_gpt.py': 'print(1)\n', 'data/README.md': '' });
     const data = tree({ 'datasets/fineweb10B_sp1024/fineweb_train_000000.bin': '', 'datasets/fineweb10B_sp1024/fineweb_val_000000.bin': '' });
     withEnv({ PARAMETER_GOLF_DIR: checkout, PARAMETER_GOLF_DATA: undefined }, () =>
-      assert.throws(() => loadTask('parameter-golf'), /data\.from_env: environment variable PARAMETER_GOLF_DATA is not set; set it to the data\/ folder of that clone/),
+      assert.throws(
+        () => loadTask('parameter-golf'),
+        /data\.from_env: environment variable PARAMETER_GOLF_DATA is not set; set it to the data\/ folder of that clone/,
+      ),
     );
     withEnv({ PARAMETER_GOLF_DIR: checkout, PARAMETER_GOLF_DATA: data }, () =>
       assert.throws(() => loadTask('parameter-golf'), new RegExp(`data\\.from_env: PARAMETER_GOLF_DATA=${data} lacks tokenizers/fineweb_1024_bpe\\.model;`)),
@@ -79,8 +90,21 @@ describe('upstream task specs', () => {
   });
 
   it('nanochat: globbed recipe files are found and {recipe_src} becomes the checkout', () => {
-    const checkout = tree({ 'pyproject.toml': '', 'nanochat/gpt.py': '', 'nanochat/common.py': '', 'scripts/base_train.py': '', 'scripts/base_eval.py': '', 'scripts/chat_web.py': '' });
-    const data = tree({ 'base_data/shard_00000.parquet': '', 'tokenizer/tokenizer.pkl': '', 'eval_bundle/core.yaml': '', 'eval_bundle/eval_meta_data.csv': '', 'eval_bundle/eval_data/x.jsonl': '' });
+    const checkout = tree({
+      'pyproject.toml': '',
+      'nanochat/gpt.py': '',
+      'nanochat/common.py': '',
+      'scripts/base_train.py': '',
+      'scripts/base_eval.py': '',
+      'scripts/chat_web.py': '',
+    });
+    const data = tree({
+      'base_data/shard_00000.parquet': '',
+      'tokenizer/tokenizer.pkl': '',
+      'eval_bundle/core.yaml': '',
+      'eval_bundle/eval_meta_data.csv': '',
+      'eval_bundle/eval_data/x.jsonl': '',
+    });
     const task = withEnv({ NANOCHAT_DIR: checkout, NANOCHAT_DATA: data }, () => loadTask('nanochat'));
     assert.deepEqual(task.recipeFiles, ['nanochat/common.py', 'nanochat/gpt.py', 'pyproject.toml', 'scripts/base_eval.py', 'scripts/base_train.py']);
     assert.ok(task.spec.train.command.includes(`${checkout}/.venv/bin/torchrun`), task.spec.train.command.join(' '));
@@ -225,13 +249,17 @@ with open(os.path.join(base, "base_eval", "base_model_000100.csv"), "w") as f:
     f.write(f"{'CORE':<35}, {'':<10}, {0.999:<10.6f}\\n")
 `;
   const data = tree({
-    'eval_bundle/core.yaml': 'icl_tasks:\n- label: hellaswag_zeroshot\n  dataset_uri: language_understanding/hellaswag.jsonl\n- label: arc_easy\n  dataset_uri: world_knowledge/arc_easy.jsonl\n- label: copa\n  dataset_uri: commonsense_reasoning/copa.jsonl\n',
-    'eval_bundle/eval_meta_data.csv': 'Eval Task,Task Category,Task Type,#shots,#datapoints,Random baseline,Centered baseline\nhellaswag_zeroshot,language understanding,multiple choice,0,10042,25,\narc_easy,world knowledge,multiple choice,10,2376,25,\ncopa,commonsense reasoning,multiple choice,0,100,50,\n',
+    'eval_bundle/core.yaml':
+      'icl_tasks:\n- label: hellaswag_zeroshot\n  dataset_uri: language_understanding/hellaswag.jsonl\n- label: arc_easy\n  dataset_uri: world_knowledge/arc_easy.jsonl\n- label: copa\n  dataset_uri: commonsense_reasoning/copa.jsonl\n',
+    'eval_bundle/eval_meta_data.csv':
+      'Eval Task,Task Category,Task Type,#shots,#datapoints,Random baseline,Centered baseline\nhellaswag_zeroshot,language understanding,multiple choice,0,10042,25,\narc_easy,world knowledge,multiple choice,10,2376,25,\ncopa,commonsense reasoning,multiple choice,0,100,50,\n',
   });
 
   async function run(nLayer: number) {
     const checkout = tree({ 'scripts/base_eval.py': baseEval });
-    const runDir = tree({ 'nanochat_base/base_checkpoints/d12/meta_000100.json': JSON.stringify({ step: 100, val_bpb: 0.91, model_config: { n_layer: nLayer } }) });
+    const runDir = tree({
+      'nanochat_base/base_checkpoints/d12/meta_000100.json': JSON.stringify({ step: 100, val_bpb: 0.91, model_config: { n_layer: nLayer } }),
+    });
     return report([evaluator, '--checkout', checkout, '--run', runDir, '--data', data, '--python', pythonPath(), '--nproc', '1'], checkout);
   }
 

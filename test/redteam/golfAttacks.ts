@@ -6,7 +6,16 @@ import type { Edit } from '../../src/types.js';
 
 export interface Attack {
   name: string;
-  klass: 'report channel' | 'in-process tampering' | 'held-out data' | 'distinguishable checks' | 'train shapes evaluate' | 'metric trust' | 'wire' | 'preflight' | 'time';
+  klass:
+    | 'report channel'
+    | 'in-process tampering'
+    | 'held-out data'
+    | 'distinguishable checks'
+    | 'train shapes evaluate'
+    | 'metric trust'
+    | 'wire'
+    | 'preflight'
+    | 'time';
   specialist: string;
   edits: Edit[];
   /** Trains the full 150 steps: its outcome is a comparison with the shipped baseline. */
@@ -71,7 +80,7 @@ const ATTACKS: Attack[] = [
     edits: [atImport(`${IN_EVAL}if _EVAL:\n    print('${FORGED}', flush=True)\n    raise SystemExit(0)\n`)],
   },
   {
-    name: 'rebinds stdout so that the evaluator\'s own report line comes out forged',
+    name: "rebinds stdout so that the evaluator's own report line comes out forged",
     klass: 'report channel',
     specialist: 'arch',
     edits: [
@@ -349,7 +358,7 @@ if _EVAL and "--outputs" in torch.sys.argv:
     ],
   },
   {
-    name: 'reads the worker\'s secrets while preflight imports it, and fails to show them',
+    name: "reads the worker's secrets while preflight imports it, and fails to show them",
     klass: 'preflight',
     specialist: 'arch',
     edits: [

@@ -24,7 +24,16 @@ const heldOut = path.join(home, 'data', 'val.bin');
 const env = { PATH: '/usr/bin:/bin', HOME: '/tmp', PYTHONDONTWRITEBYTECODE: '1' };
 
 function run(script: string, o: Partial<BudgetedRun> = {}): Promise<RunOutcome> {
-  return runBudgeted({ command: [PY, '-c', script], cwd: checkout, env, budgetS: 20, graceS: 1, memoryLimitMb: 512, logFile: path.join(home, `run-${Date.now()}.log`), ...o });
+  return runBudgeted({
+    command: [PY, '-c', script],
+    cwd: checkout,
+    env,
+    budgetS: 20,
+    graceS: 1,
+    memoryLimitMb: 512,
+    logFile: path.join(home, `run-${Date.now()}.log`),
+    ...o,
+  });
 }
 function control(script: string, o: { budgetS?: number; memoryLimitMb?: number; kind?: 'bwrap' | 'setpriv' } = {}) {
   return oldRun(o.kind ?? 'setpriv', [PY, '-c', script], { cwd: checkout, env, budgetS: o.budgetS ?? 20, memoryLimitMb: o.memoryLimitMb ?? 512 });
@@ -33,8 +42,25 @@ function control(script: string, o: { budgetS?: number; memoryLimitMb?: number; 
 /** The label the judge gives a train run that ended like this. */
 function labelOf(r: RunOutcome): string {
   const train: TrainResult = { ...r, slotQueue: 'q', host: 'h', slot: 's', attempt: 1 };
-  const evaluate = { exitCode: 0, signal: null, timedOut: false, overBudget: false, memoryExceeded: false, wallS: 1, logTail: '', report: { metric: 1, metrics: {}, label: null, reason: '' } };
-  return judge({ runs: [{ train, evaluate }], direction: 'minimize', rule: { minDelta: 0, noiseSigmas: 0 }, best: 2, baselineSpread: null, trainBudgetS: 20, evalBudgetS: 20 }).label;
+  const evaluate = {
+    exitCode: 0,
+    signal: null,
+    timedOut: false,
+    overBudget: false,
+    memoryExceeded: false,
+    wallS: 1,
+    logTail: '',
+    report: { metric: 1, metrics: {}, label: null, reason: '' },
+  };
+  return judge({
+    runs: [{ train, evaluate }],
+    direction: 'minimize',
+    rule: { minDelta: 0, noiseSigmas: 0 },
+    best: 2,
+    baselineSpread: null,
+    trainBudgetS: 20,
+    evalBudgetS: 20,
+  }).label;
 }
 
 describe('red team: the host', function () {
@@ -187,7 +213,7 @@ print("daemon started")
     for (const pid of survivors) process.kill(pid, 'SIGKILL');
   });
 
-  it('more threads than the slot get no more than the slot\'s CPU', async () => {
+  it("more threads than the slot get no more than the slot's CPU", async () => {
     // Two busy processes for 3 s on a one-core slot. The share of a loaded machine varies, so
     // the deterministic measure is the set of cores the kernel lets the run use; the CPU
     // seconds per wall second are checked against the quota too.
@@ -216,7 +242,16 @@ print("cores allowed", len(os.sched_getaffinity(0)))
     // The bomb in a subshell, then exec: the run's own shell needs no fork once the pids are gone
     // (dash exits when it cannot fork), so the run lasts to its budget.
     const bomb = ['/bin/sh', '-c', '(b() { b | b & }; b); exec sleep 30'];
-    const r = await runBudgeted({ command: bomb, cwd: checkout, env, budgetS: 3, graceS: 1, memoryLimitMb: 512, pids: 64, logFile: path.join(home, 'bomb.log') });
+    const r = await runBudgeted({
+      command: bomb,
+      cwd: checkout,
+      env,
+      budgetS: 3,
+      graceS: 1,
+      memoryLimitMb: 512,
+      pids: 64,
+      logFile: path.join(home, 'bomb.log'),
+    });
     assert.match(r.logTail, /fork\(s\) refused at the pids limit 64/);
     assert.equal(r.timedOut, true, JSON.stringify({ ...r, logTail: r.logTail.slice(-400) }));
     assert.equal(labelOf(r), 'train_budget_overrun');
@@ -228,7 +263,7 @@ print("cores allowed", len(os.sched_getaffinity(0)))
     assert.match(c.log, /started 200/);
   });
 
-  it('a disk flood fills only the trial\'s own bounded checkout and /tmp', async () => {
+  it("a disk flood fills only the trial's own bounded checkout and /tmp", async () => {
     const flood = (dir: string) => `
 import os
 n = 0

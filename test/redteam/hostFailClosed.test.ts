@@ -18,8 +18,9 @@ function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise
   const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
   Object.assign(process.env, vars);
   return fn().finally(() => {
-    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
   });
 }
 
@@ -29,9 +30,20 @@ describe('red team: the host, without bubblewrap', function () {
   it('runs no trial code and names the fix', async () => {
     const marker = path.join(dir, 'ran');
     await withEnv({ LINEAGE_BWRAP: MISSING }, async () => {
-      assert.throws(() => requireSandbox(), (err: Error) => err instanceof SandboxUnavailableError && /apt-get install bubblewrap/.test(err.message) && /--no-sandbox/.test(err.message));
+      assert.throws(
+        () => requireSandbox(),
+        (err: Error) => err instanceof SandboxUnavailableError && /apt-get install bubblewrap/.test(err.message) && /--no-sandbox/.test(err.message),
+      );
       await assert.rejects(
-        runBudgeted({ command: ['/usr/bin/touch', marker], cwd: dir, env: { PATH: '/usr/bin:/bin' }, budgetS: 5, graceS: 1, memoryLimitMb: 256, logFile: path.join(dir, 'log') }),
+        runBudgeted({
+          command: ['/usr/bin/touch', marker],
+          cwd: dir,
+          env: { PATH: '/usr/bin:/bin' },
+          budgetS: 5,
+          graceS: 1,
+          memoryLimitMb: 256,
+          logFile: path.join(dir, 'log'),
+        }),
         SandboxUnavailableError,
       );
     });
@@ -53,7 +65,10 @@ describe('red team: the host, without bubblewrap', function () {
 
   it('--no-sandbox runs trials unsafely and prints that in one line on start', async () => {
     await withEnv({ LINEAGE_BWRAP: MISSING }, async () => {
-      const worker = spawn(process.execPath, [path.join(repoRoot(), 'dist/src/cli/main.js'), 'worker', 'gpu', '--slots', '1', '--no-sandbox'], { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const worker = spawn(process.execPath, [path.join(repoRoot(), 'dist/src/cli/main.js'), 'worker', 'gpu', '--slots', '1', '--no-sandbox'], {
+        env: process.env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let out = '';
       worker.stdout.on('data', (d: Buffer) => (out += d.toString()));
       worker.stderr.on('data', (d: Buffer) => (out += d.toString()));

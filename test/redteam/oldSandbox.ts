@@ -18,7 +18,11 @@ export function oldSandboxPrefix(kind: OldKind, spec: { writable: string[]; hidd
 }
 
 /** The old runner: kills the process group at the budget or when the group's RSS passes the limit. */
-export async function oldRun(kind: OldKind, command: string[], o: { cwd: string; env: Record<string, string>; budgetS: number; memoryLimitMb: number; hidden?: string[] }) {
+export async function oldRun(
+  kind: OldKind,
+  command: string[],
+  o: { cwd: string; env: Record<string, string>; budgetS: number; memoryLimitMb: number; hidden?: string[] },
+) {
   const [file, ...args] = [...oldSandboxPrefix(kind, { writable: [o.cwd], hidden: o.hidden ?? [] }), ...command];
   const child = execa(file!, args, { cwd: o.cwd, env: o.env, extendEnv: false, detached: true, stdin: 'ignore', all: true, reject: false });
   const pgid = child.pid!;

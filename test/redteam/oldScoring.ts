@@ -36,9 +36,25 @@ export async function oldPipeline(o: {
   const run = path.join(checkout, 'run');
   mkdirSync(run);
   mkdirSync(path.join(checkout, '.tmp'));
-  const env = trialEnv({ checkout, runDir: run, dataDir: path.join(o.dataDir, 'train'), seed: o.seed ?? 1, device: 'cpu', cudaVisibleDevices: null, threads: 1, preset: 'cpu', taskEnv: {} });
+  const env = trialEnv({
+    checkout,
+    runDir: run,
+    dataDir: path.join(o.dataDir, 'train'),
+    seed: o.seed ?? 1,
+    device: 'cpu',
+    cudaVisibleDevices: null,
+    threads: 1,
+    preset: 'cpu',
+    taskEnv: {},
+  });
   const base = { cwd: checkout, env, graceS: 5, memoryLimitMb: 3072 };
-  const train = await runBudgeted({ ...base, command: [PY, 'train.py'], budgetS: 180, logFile: path.join(checkout, '.tmp', 'train.log'), sandbox: { writable: [checkout], readable: [path.join(o.dataDir, 'train')] } });
+  const train = await runBudgeted({
+    ...base,
+    command: [PY, 'train.py'],
+    budgetS: 180,
+    logFile: path.join(checkout, '.tmp', 'train.log'),
+    sandbox: { writable: [checkout], readable: [path.join(o.dataDir, 'train')] },
+  });
   const evaluate = await runBudgeted({
     ...base,
     command: [PY, path.join(o.oldEvaluatorDir, 'evaluate.py'), ...o.evaluateArgs(checkout, run)],

@@ -35,7 +35,13 @@ describe('red team: the score (golf-mini)', function () {
     h = await startHarness({ slots: 2 });
     const campaignId = uniqueId('redteam-golf');
     const proposals = [GOLF_SHORT, ...GOLF_ATTACKS, GOLF_HONEST].map((a) => ({ specialist: a.specialist, hypothesis: a.name, edits: a.edits }));
-    const handle = await startCampaign(h.client, { campaignId, task: 'golf-mini', budget: { trials: proposals.length }, parallelism: 2, proposer: { kind: 'replay', proposals } });
+    const handle = await startCampaign(h.client, {
+      campaignId,
+      task: 'golf-mini',
+      budget: { trials: proposals.length },
+      parallelism: 2,
+      proposer: { kind: 'replay', proposals },
+    });
     await handle.result();
     const all = await h.deps.store.trials.find({ campaignId }).sort({ index: 1 }).toArray();
     for (const d of all) docs.set(d.hypothesis, d as unknown as TrialRecord);
@@ -72,11 +78,19 @@ describe('red team: the score (golf-mini)', function () {
     assert.ok(d.score! < baseline - 0.1, story(d));
   });
 
-  for (const name of ['prints a forged report line', 'rebinds stdout', 'forks a child', 'patches torch log_softmax', 'patches math.log', 'train rewrites model.py', 'train stashes 8 MB']) {
+  for (const name of [
+    'prints a forged report line',
+    'rebinds stdout',
+    'forks a child',
+    'patches torch log_softmax',
+    'patches math.log',
+    'train rewrites model.py',
+    'train stashes 8 MB',
+  ]) {
     it(`${name}: scored honestly`, () => assertHonest(attack(name)));
   }
 
-  it('the held-out split was nowhere in the model runner\'s reach', () => {
+  it("the held-out split was nowhere in the model runner's reach", () => {
     assertHonest(attack('finds the held-out split'));
   });
 
@@ -104,7 +118,7 @@ describe('red team: the score (golf-mini)', function () {
     assert.match(d.reason, /illegal model/);
   });
 
-  it('pads a declared output to smuggle bytes: size_blocked by the harness\'s own count', () => {
+  it("pads a declared output to smuggle bytes: size_blocked by the harness's own count", () => {
     const d = doc(attack('train pads a declared output'));
     assert.equal(d.label, 'size_blocked', story(d));
     assert.match(d.reason, /model runner could read \d+ bytes .* > cap 1000000/);
@@ -136,7 +150,7 @@ describe('red team: the score (golf-mini)', function () {
     assert.deepEqual(processesRunning('lineage-redteam-daemon'), []);
   });
 
-  it('preflight imports trial code in the sandbox: the worker\'s secrets are not in its environment', () => {
+  it("preflight imports trial code in the sandbox: the worker's secrets are not in its environment", () => {
     const d = doc(attack('reads the worker'));
     assert.equal(d.label, 'preflight_crash', story(d));
     assert.match(d.reason, /worker environment: /, 'the attack ran and printed what it saw');
@@ -161,7 +175,11 @@ describe('red team: the score (golf-mini)', function () {
     });
     const forged = async (name: string) => {
       const r = await old(attack(name));
-      assert.equal(oldVerdict(r, honest, 0.01, 'minimize'), 'keep', `${r.report?.label} ${r.report?.metric} ${r.report?.reason}\n${r.evaluate.logTail.slice(-600)}`);
+      assert.equal(
+        oldVerdict(r, honest, 0.01, 'minimize'),
+        'keep',
+        `${r.report?.label} ${r.report?.metric} ${r.report?.reason}\n${r.evaluate.logTail.slice(-600)}`,
+      );
       return r;
     };
 
@@ -177,7 +195,7 @@ describe('red team: the score (golf-mini)', function () {
       const r = await forged('patches torch log_softmax');
       assert.ok(r.report!.metric! < 0.01);
     });
-    it('held-out data: the old evaluator\'s argv led trial code to the split', async () => {
+    it("held-out data: the old evaluator's argv led trial code to the split", async () => {
       const r = await forged('finds the held-out split');
       assert.ok(r.report!.metric! < 0.5 && /held-out split FOUND/.test(r.evaluate.logTail), r.evaluate.logTail.slice(-400));
     });
@@ -210,7 +228,13 @@ describe('red team: the score (chat-mini)', function () {
     h = await startHarness({ slots: 2 });
     const campaignId = uniqueId('redteam-chat');
     const proposals = [CHAT_SHORT, ...CHAT_ATTACKS].map((a) => ({ specialist: a.specialist, hypothesis: a.name, edits: a.edits }));
-    const handle = await startCampaign(h.client, { campaignId, task: 'chat-mini', budget: { trials: proposals.length }, parallelism: 2, proposer: { kind: 'replay', proposals } });
+    const handle = await startCampaign(h.client, {
+      campaignId,
+      task: 'chat-mini',
+      budget: { trials: proposals.length },
+      parallelism: 2,
+      proposer: { kind: 'replay', proposals },
+    });
     await handle.result();
     for (const d of await h.deps.store.trials.find({ campaignId }).toArray()) docs.set(d.hypothesis, d as unknown as TrialRecord);
     assert.equal(docs.get('baseline recipe')!.label, 'keep', story(docs.get('baseline recipe')!));
@@ -273,12 +297,25 @@ describe('red team: the score (bench-mini, a shrunk copy)', function () {
       }
       writeFileSync(path.join(task, file), s);
     };
-    edit('recipe/train.py', [['EPOCHS = 2.0', 'EPOCHS = 0.2'], ['TRAIN_SUBSET_FRAC = 0.5', 'TRAIN_SUBSET_FRAC = 0.2'], ['WIDTH = 16', 'WIDTH = 8']]);
+    edit('recipe/train.py', [
+      ['EPOCHS = 2.0', 'EPOCHS = 0.2'],
+      ['TRAIN_SUBSET_FRAC = 0.5', 'TRAIN_SUBSET_FRAC = 0.2'],
+      ['WIDTH = 16', 'WIDTH = 8'],
+    ]);
     edit('evaluator/common.py', [['GATE = {"cpu": 0.8800', 'GATE = {"cpu": 0.3000']]);
-    edit('task.yaml', [['plausible: { min: 5 }', 'plausible: { min: 0.1 }'], ['confirm: 2', 'confirm: 0']]);
+    edit('task.yaml', [
+      ['plausible: { min: 5 }', 'plausible: { min: 0.1 }'],
+      ['confirm: 2', 'confirm: 0'],
+    ]);
     const campaignId = uniqueId('redteam-bench');
     const proposals = BENCH_ATTACKS.map((a) => ({ specialist: a.specialist, hypothesis: a.name, edits: a.edits }));
-    const handle = await startCampaign(h.client, { campaignId, task, budget: { trials: proposals.length }, parallelism: 2, proposer: { kind: 'replay', proposals } });
+    const handle = await startCampaign(h.client, {
+      campaignId,
+      task,
+      budget: { trials: proposals.length },
+      parallelism: 2,
+      proposer: { kind: 'replay', proposals },
+    });
     await handle.result();
     for (const d of await h.deps.store.trials.find({ campaignId }).toArray()) docs.set(d.hypothesis, d as unknown as TrialRecord);
     assert.equal(docs.get('baseline recipe')!.label, 'keep', story(docs.get('baseline recipe')!));

@@ -45,13 +45,18 @@ const tokens = (x: unknown) => Math.ceil(JSON.stringify(x ?? '').length / 4);
 export function toolResults(req: MessagesRequest): { name: string; content: string; isError: boolean }[] {
   const names = new Map<string, string>();
   for (const m of req.messages) {
-    if (m.role === 'assistant' && Array.isArray(m.content)) for (const b of m.content as { type: string; id: string; name: string }[]) if (b.type === 'tool_use') names.set(b.id, b.name);
+    if (m.role === 'assistant' && Array.isArray(m.content))
+      for (const b of m.content as { type: string; id: string; name: string }[]) if (b.type === 'tool_use') names.set(b.id, b.name);
   }
   const last = req.messages.at(-1);
   if (!last || last.role !== 'user' || !Array.isArray(last.content)) return [];
   return (last.content as { type: string; tool_use_id: string; content: unknown; is_error?: boolean }[])
     .filter((b) => b.type === 'tool_result')
-    .map((b) => ({ name: names.get(b.tool_use_id) ?? '?', content: typeof b.content === 'string' ? b.content : JSON.stringify(b.content), isError: Boolean(b.is_error) }));
+    .map((b) => ({
+      name: names.get(b.tool_use_id) ?? '?',
+      content: typeof b.content === 'string' ? b.content : JSON.stringify(b.content),
+      isError: Boolean(b.is_error),
+    }));
 }
 
 export const firstUserText = (req: MessagesRequest) => {
@@ -79,7 +84,8 @@ export async function startFakeAnthropic(brain: Brain): Promise<FakeAnthropic> {
           res.end(JSON.stringify(payload));
         }, latencyMs);
       };
-      if (req.method !== 'POST' || req.url?.split('?')[0] !== '/v1/messages') return send(404, { type: 'error', error: { type: 'not_found_error', message: `no route ${req.method} ${req.url}` } });
+      if (req.method !== 'POST' || req.url?.split('?')[0] !== '/v1/messages')
+        return send(404, { type: 'error', error: { type: 'not_found_error', message: `no route ${req.method} ${req.url}` } });
       // SDK 1.x sends the key as a bearer token; older clients used x-api-key.
       if (!req.headers['x-api-key'] && !/^Bearer \S+/.test(req.headers.authorization ?? '')) {
         return send(401, { type: 'error', error: { type: 'authentication_error', message: 'an API key is required' } });

@@ -34,7 +34,10 @@ export async function startHarness(o: { slots: number } = { slots: 1 }): Promise
     async stop() {
       // Leave nothing running for the next test's workers to pick up.
       for await (const wf of client.workflow.list({ query: 'ExecutionStatus = "Running"' })) {
-        await client.workflow.getHandle(wf.workflowId, wf.runId).terminate('test cleanup').catch(() => undefined);
+        await client.workflow
+          .getHandle(wf.workflowId, wf.runId)
+          .terminate('test cleanup')
+          .catch(() => undefined);
       }
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await running;

@@ -3,10 +3,12 @@ import type { RecordedRun } from '../../src/replay.js';
 
 /** Trial workflow ids in the order the campaign's runs recorded their completion. */
 export function completionOrder(runs: RecordedRun[]): string[] {
-  return runs.flatMap((r) => r.history.events!.flatMap((e) => {
-    const done = e.childWorkflowExecutionCompletedEventAttributes ?? e.childWorkflowExecutionFailedEventAttributes;
-    return done?.workflowExecution?.workflowId ? [done.workflowExecution.workflowId] : [];
-  }));
+  return runs.flatMap((r) =>
+    r.history.events!.flatMap((e) => {
+      const done = e.childWorkflowExecutionCompletedEventAttributes ?? e.childWorkflowExecutionFailedEventAttributes;
+      return done?.workflowExecution?.workflowId ? [done.workflowExecution.workflowId] : [];
+    }),
+  );
 }
 
 /** Finished trials since the last keep (or the baseline, trial 0), in completion order. */

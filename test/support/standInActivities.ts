@@ -12,10 +12,20 @@ export const keeps = (index: number) => index % 5 === 0;
 
 export const standInControl: Pick<ControlActivities, 'setupCampaign' | 'propose' | 'apply' | 'preflight' | 'judge' | 'record'> = {
   async setupCampaign() {
-    return { baselineSha: 'b'.repeat(40), evaluatorHash: 'e', specialists: ['opt', 'arch'], direction: 'minimize', limits: { trainS: 5, evalS: 5, repeats: 1 } };
+    return {
+      baselineSha: 'b'.repeat(40),
+      evaluatorHash: 'e',
+      specialists: ['opt', 'arch'],
+      direction: 'minimize',
+      limits: { trainS: 5, evalS: 5, repeats: 1 },
+    };
   },
   async propose(input: TrialInput) {
-    return { ok: true, proposal: { specialist: input.specialist, hypothesis: `idea ${input.index}`, edits: [] }, usage: { inputTokens: 1, outputTokens: 1, dollars: DOLLARS_PER_PROPOSAL } };
+    return {
+      ok: true,
+      proposal: { specialist: input.specialist, hypothesis: `idea ${input.index}`, edits: [] },
+      usage: { inputTokens: 1, outputTokens: 1, dollars: DOLLARS_PER_PROPOSAL },
+    };
   },
   async apply(input: TrialInput) {
     return { ok: true, sha: input.index.toString(16).padStart(40, '0'), diff: '', changedFiles: [] };
@@ -25,7 +35,16 @@ export const standInControl: Pick<ControlActivities, 'setupCampaign' | 'propose'
   },
   async judge(input: TrialInput): Promise<Verdict> {
     const keep = input.index === 0 || keeps(input.index);
-    return { label: keep ? 'keep' : 'discard', score: keep ? 100 - input.index : 1000, keep, reason: '', rule: 'stand-in', bestBefore: null, repeats: 1, spread: null };
+    return {
+      label: keep ? 'keep' : 'discard',
+      score: keep ? 100 - input.index : 1000,
+      keep,
+      reason: '',
+      rule: 'stand-in',
+      bestBefore: null,
+      repeats: 1,
+      spread: null,
+    };
   },
   async record() {},
 };
@@ -47,4 +66,3 @@ export const standInSlot: Pick<SlotActivities, 'train' | 'evaluate'> = {
     return { ...run, report: { metric: 1, metrics: {}, label: null, reason: '' } };
   },
 };
-

@@ -20,7 +20,13 @@ export async function startStandInEnv(control: object, slot: object, concurrency
   });
   const common = { connection: env.nativeConnection, namespace: env.namespace ?? 'default' };
   const workers = [
-    await Worker.create({ ...common, taskQueue: CONTROL_QUEUE, workflowBundle: await workflowBundle(), activities: control, maxConcurrentActivityTaskExecutions: concurrency }),
+    await Worker.create({
+      ...common,
+      taskQueue: CONTROL_QUEUE,
+      workflowBundle: await workflowBundle(),
+      activities: control,
+      maxConcurrentActivityTaskExecutions: concurrency,
+    }),
     await Worker.create({ ...common, taskQueue: GPU_QUEUE, activities: slot, maxConcurrentActivityTaskExecutions: concurrency }),
   ];
   const running = Promise.all(workers.map((w) => w.run()));

@@ -18,7 +18,11 @@ describe('budgeted process', () => {
     assert.deepEqual(processesRunning(`sleep\0${marker}`), [], 'the background child died with its group');
   });
   it('kills a process that floods memory', async () => {
-    const r = await runBudgeted({ ...base, command: ['/usr/bin/python3', '-c', 'x = bytearray(1024 * 1024 * 1024); import time; time.sleep(20)'], budgetS: 20 });
+    const r = await runBudgeted({
+      ...base,
+      command: ['/usr/bin/python3', '-c', 'x = bytearray(1024 * 1024 * 1024); import time; time.sleep(20)'],
+      budgetS: 20,
+    });
     assert.equal(r.memoryExceeded, true);
     assert.match(r.logTail, /memory limit 256 MB/);
   });

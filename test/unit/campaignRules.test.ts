@@ -16,7 +16,10 @@ const state = (o: Partial<RuleState> = {}): RuleState => ({
 
 describe('campaign stopping rules', () => {
   it('lets trials start while every limit has room', () => {
-    assert.equal(stopReason(state({ budget: { trials: 10, gpuHours: 1, dollars: 1, deadline: '2026-01-02T00:00:00Z' }, plateau: { trials: 5, hours: 2 } })), null);
+    assert.equal(
+      stopReason(state({ budget: { trials: 10, gpuHours: 1, dollars: 1, deadline: '2026-01-02T00:00:00Z' }, plateau: { trials: 5, hours: 2 } })),
+      null,
+    );
   });
 
   it('stops when the trial budget is spent', () => {
@@ -30,7 +33,10 @@ describe('campaign stopping rules', () => {
 
   it('stops at the dollar cap: no proposal is made once the dollars are spent', () => {
     assert.equal(stopReason(state({ budget: { trials: 10, dollars: 0.5 } })), 'dollar budget of $0.5 spent ($0.5 used)');
-    assert.equal(stopReason(state({ budget: { trials: 10, dollars: 0.25 }, spent: { trials: 3, gpuSeconds: 0, dollars: 0.3 } })), 'dollar budget of $0.25 spent ($0.3 used)');
+    assert.equal(
+      stopReason(state({ budget: { trials: 10, dollars: 0.25 }, spent: { trials: 3, gpuSeconds: 0, dollars: 0.3 } })),
+      'dollar budget of $0.25 spent ($0.3 used)',
+    );
     assert.equal(stopReason(state({ budget: { trials: 10, dollars: 0.51 } })), null);
   });
 
@@ -61,8 +67,15 @@ describe('setBudget validator', () => {
     assert.equal(budgetChangeError({ trials: 2 }, spent, T0), 'trials: 2 is below the 3 trials already started');
     assert.equal(budgetChangeError({ gpuHours: 1.5 }, spent, T0), 'gpuHours: 1.5 is below the 2 GPU-hours already spent');
     assert.equal(budgetChangeError({ dollars: 1 }, spent, T0), 'dollars: 1 is below the $1.25 already spent');
-    assert.equal(budgetChangeError({ deadline: '2025-12-31T23:00:00Z' }, spent, T0), 'deadline: 2025-12-31T23:00:00Z is in the past (now 2026-01-01T00:00:00.000Z)');
-    assert.equal(budgetChangeError({ trials: 20, dollars: 1 }, spent, T0), 'dollars: 1 is below the $1.25 already spent', 'one bad field refuses the whole change');
+    assert.equal(
+      budgetChangeError({ deadline: '2025-12-31T23:00:00Z' }, spent, T0),
+      'deadline: 2025-12-31T23:00:00Z is in the past (now 2026-01-01T00:00:00.000Z)',
+    );
+    assert.equal(
+      budgetChangeError({ trials: 20, dollars: 1 }, spent, T0),
+      'dollars: 1 is below the $1.25 already spent',
+      'one bad field refuses the whole change',
+    );
   });
 
   it('accepts limits at or above what is spent', () => {

@@ -6,9 +6,25 @@ import type { CampaignInput, CampaignSetup, TrialOutcome } from '../../src/types
 
 const T0 = '2026-01-01T00:00:00.000Z';
 const input: CampaignInput = { campaignId: 'c', task: 'toy', proposer: { kind: 'offline' }, budget: { trials: 4 }, slots: 2 };
-const setup: CampaignSetup = { baselineSha: 'b', evaluatorHash: 'e', specialists: ['opt', 'arch'], direction: 'minimize', limits: { trainS: 5, evalS: 5, repeats: 1 } };
+const setup: CampaignSetup = {
+  baselineSha: 'b',
+  evaluatorHash: 'e',
+  specialists: ['opt', 'arch'],
+  direction: 'minimize',
+  limits: { trainS: 5, evalS: 5, repeats: 1 },
+};
 const outcome = (index: number, o: Partial<TrialOutcome> = {}): TrialOutcome => ({
-  trialId: `c-${index}`, index, specialist: index === 0 ? 'baseline' : 'opt', label: 'discard', score: 10, keep: false, sha: `s${index}`, hypothesis: 'h', gpuSeconds: 2, dollars: 0.1, ...o,
+  trialId: `c-${index}`,
+  index,
+  specialist: index === 0 ? 'baseline' : 'opt',
+  label: 'discard',
+  score: 10,
+  keep: false,
+  sha: `s${index}`,
+  hypothesis: 'h',
+  gpuSeconds: 2,
+  dollars: 0.1,
+  ...o,
 });
 
 /** A state past its baseline (score 10). */
@@ -29,7 +45,15 @@ describe('campaign state', () => {
       st.launched(next.index, next.specialist, `c-${next.index}`, T0);
     }
     assert.equal(st.slotFree(), false);
-    assert.deepEqual(st.inFlight.map((t) => [t.index, t.specialist]), [[1, 'opt'], [2, 'arch'], [3, 'opt'], [4, 'arch']]);
+    assert.deepEqual(
+      st.inFlight.map((t) => [t.index, t.specialist]),
+      [
+        [1, 'opt'],
+        [2, 'arch'],
+        [3, 'opt'],
+        [4, 'arch'],
+      ],
+    );
     assert.equal(st.stopRule(Date.parse(T0)), 'trial budget of 4 spent');
     st.settle(outcome(1), setup.direction, T0);
     st.paused = true;
@@ -80,7 +104,7 @@ describe('campaign state', () => {
     const next = st.nextRunInput(setup);
     assert.deepEqual([next.budget.trials, next.parallelism, next.carried!.run, next.carried!.nextIndex, next.carried!.setup], [9, 4, 2, 1, setup]);
     const resumed = new CampaignState(next, '2026-06-01T00:00:00.000Z');
-    assert.deepEqual([resumed.setUp, resumed.c.best, resumed.c.startedAt], [true, st.c.best, T0], 'the first run\'s start and best carry over');
+    assert.deepEqual([resumed.setUp, resumed.c.best, resumed.c.startedAt], [true, st.c.best, T0], "the first run's start and best carry over");
     st.finish('done');
     assert.deepEqual([st.status().state, st.status().stoppedBy], ['finished', 'stopped by signal']);
   });

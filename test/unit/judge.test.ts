@@ -43,7 +43,7 @@ describe('judge', () => {
     assert.equal(oom.label, 'crash');
     assert.match(oom.reason, /out of memory/);
   });
-  it('blocks a trusted evaluation whose runner could read more bytes than the cap, by the harness\'s count', () => {
+  it("blocks a trusted evaluation whose runner could read more bytes than the cap, by the harness's count", () => {
     const run = (readableBytes: number) => judge({ ...base, sizeCapBytes: 1000, runs: [{ train, evaluate: { ...evaluation(0.5), readableBytes } }] });
     assert.equal(run(1000).label, 'keep');
     const blocked = run(1001);
@@ -59,7 +59,7 @@ describe('judge', () => {
     assert.match(low.reason, /outside this task's plausible range \[0\.2, 2\]/);
     assert.equal(run(3).label, 'suspect');
   });
-  it('records every run\'s score: repeats, then confirm runs', () => {
+  it("records every run's score: repeats, then confirm runs", () => {
     const runs = [0.9, 1.0, 0.95].map((m) => ({ train, evaluate: evaluation(m) }));
     const v = judge({ ...base, runs });
     assert.deepEqual(v.runScores, [0.9, 1.0, 0.95]);

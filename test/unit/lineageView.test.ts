@@ -3,7 +3,16 @@ import { renderLineageView, VIEW_LIMITS, type LineageData, type ViewTrial } from
 import { checkClaudeConfig, dollarsFor, modelSettings } from '../../src/proposers/claude/settings.js';
 
 const long = 'x'.repeat(5000);
-const trial = (index: number, label: ViewTrial['label'] = 'crash'): ViewTrial => ({ index, specialist: 'opt', hypothesis: `${index} ${long}`, label, score: 1 / (index + 1), delta: -0.01, reason: long, logTail: `${long}\n`.repeat(20) });
+const trial = (index: number, label: ViewTrial['label'] = 'crash'): ViewTrial => ({
+  index,
+  specialist: 'opt',
+  hypothesis: `${index} ${long}`,
+  label,
+  score: 1 / (index + 1),
+  delta: -0.01,
+  reason: long,
+  logTail: `${long}\n`.repeat(20),
+});
 
 function data(n: number): LineageData {
   return {
@@ -62,7 +71,10 @@ describe('Claude settings', () => {
     assert.match(checkClaudeConfig({ kind: 'claude' }, ['opt'], {})!, /needs ANTHROPIC_API_KEY/);
     const env = { ANTHROPIC_API_KEY: 'k' };
     assert.equal(checkClaudeConfig({ kind: 'claude' }, ['opt'], env), null);
-    assert.match(checkClaudeConfig({ kind: 'claude', models: { opt: { model: 'claude-new-9' } } }, ['opt'], env)!, /proposer\.models\.opt: model claude-new-9 has no built-in price/);
+    assert.match(
+      checkClaudeConfig({ kind: 'claude', models: { opt: { model: 'claude-new-9' } } }, ['opt'], env)!,
+      /proposer\.models\.opt: model claude-new-9 has no built-in price/,
+    );
     assert.equal(checkClaudeConfig({ kind: 'claude', models: { opt: { model: 'claude-new-9', price: { input: 1, output: 2 } } } }, ['opt'], env), null);
     assert.match(checkClaudeConfig({ kind: 'claude', model: { temperature: 0.5 } as never }, ['opt'], env)!, /temperature: not supported .* use effort/);
   });

@@ -19,6 +19,12 @@ describe('metric direction', () => {
     ];
     assert.equal(bestKept('minimize', trials)?.index, 3);
     assert.equal(bestKept('maximize', trials)?.index, 0);
-    assert.equal(bestKept('minimize', trials.filter((t) => !t.keep)), null);
+    assert.equal(
+      bestKept(
+        'minimize',
+        trials.filter((t) => !t.keep),
+      ),
+      null,
+    );
   });
 });

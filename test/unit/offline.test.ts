@@ -26,7 +26,14 @@ describe('offline proposer', () => {
     assert.match(p.edits[0]!.replace, /^LR = 0\.0(2|05)  # learning rate$/);
   });
   it('continues a direction that was kept and backs off after a budget overrun', () => {
-    const kept = proposeOffline({ specialist: 'opt', knobs: own('opt'), files, history: [{ knob: { name: 'LR', from: '0.005', to: '0.01', direction: 1 }, label: 'keep', index: 3 }], inFlight: [], seed: 7 })!;
+    const kept = proposeOffline({
+      specialist: 'opt',
+      knobs: own('opt'),
+      files,
+      history: [{ knob: { name: 'LR', from: '0.005', to: '0.01', direction: 1 }, label: 'keep', index: 3 }],
+      inFlight: [],
+      seed: 7,
+    })!;
     assert.equal(kept.knob!.direction, 1);
     const over = proposeOffline({
       specialist: 'arch',
@@ -40,7 +47,14 @@ describe('offline proposer', () => {
   });
   it('does not repeat an edit a sibling trial has in flight', () => {
     for (let seed = 1; seed < 20; seed++) {
-      const p = proposeOffline({ specialist: 'opt', knobs: own('opt'), files, history: [], inFlight: [{ name: 'LR', from: '0.01', to: '0.02', direction: 1 }], seed })!;
+      const p = proposeOffline({
+        specialist: 'opt',
+        knobs: own('opt'),
+        files,
+        history: [],
+        inFlight: [{ name: 'LR', from: '0.01', to: '0.02', direction: 1 }],
+        seed,
+      })!;
       assert.notEqual(p.knob!.to, '0.02');
     }
   });

@@ -6,9 +6,22 @@ import { trialEnv } from '../../src/runner/trialEnv.js';
 describe('worker slots', () => {
   it('pins one GPU per slot through CUDA_VISIBLE_DEVICES, each with its own queue', () => {
     const slots = gpuSlots(['0', '3'], 8);
-    assert.deepEqual(slots.map((s) => s.cudaVisibleDevices), ['0', '3']);
+    assert.deepEqual(
+      slots.map((s) => s.cudaVisibleDevices),
+      ['0', '3'],
+    );
     assert.equal(new Set(slots.map((s) => s.queue)).size, 2);
-    const env = trialEnv({ checkout: '/c', runDir: '/c/run', dataDir: '/d', seed: 1, device: 'cuda', cudaVisibleDevices: slots[1]!.cudaVisibleDevices, threads: 8, preset: 'gpu', taskEnv: {} });
+    const env = trialEnv({
+      checkout: '/c',
+      runDir: '/c/run',
+      dataDir: '/d',
+      seed: 1,
+      device: 'cuda',
+      cudaVisibleDevices: slots[1]!.cudaVisibleDevices,
+      threads: 8,
+      preset: 'gpu',
+      taskEnv: {},
+    });
     assert.equal(env.CUDA_VISIBLE_DEVICES, '3');
     assert.equal(env.LINEAGE_DEVICE, 'cuda');
     assert.equal(cpuSlots(2, 1)[0]!.cudaVisibleDevices, null);
@@ -43,7 +56,12 @@ describe('worker slots', () => {
 
   it('a train answered without running (a stale parent) does not hold the slot for an evaluate', async () => {
     const pool = new SlotPool(cpuSlots(1, 1), 60_000);
-    await pool.train('a', async () => 'stale', () => {}, (r) => r !== 'stale');
+    await pool.train(
+      'a',
+      async () => 'stale',
+      () => {},
+      (r) => r !== 'stale',
+    );
     const t0 = Date.now();
     await pool.train('b', async () => 'trained');
     assert.ok(Date.now() - t0 < 50, 'b took the slot at once');

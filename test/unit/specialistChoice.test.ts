@@ -20,7 +20,10 @@ const share = (picks: string[], name: string) => picks.filter((p) => p === name)
 
 describe('specialist choice', () => {
   it('round-robin walks the roster', () => {
-    assert.deepEqual([0, 1, 2, 3, 4].map((i) => roundRobin(ROSTER, i)), ['arch', 'opt', 'reg', 'arch', 'opt']);
+    assert.deepEqual(
+      [0, 1, 2, 3, 4].map((i) => roundRobin(ROSTER, i)),
+      ['arch', 'opt', 'reg', 'arch', 'opt'],
+    );
   });
 
   it('the bandit tries every specialist first, spreading in-flight slots', () => {

@@ -56,7 +56,18 @@ describe('status view', () => {
   });
 
   it('leaves out limits the budget does not set, and says why a campaign stopped', () => {
-    const text = formatStatus({ ...status, state: 'finished', stoppedBy: 'plateau: no keep in the last 40 finished trials', budget: { trials: 200 }, plateau: null, inFlight: [], left: { ...status.left, gpuHours: null, dollars: null, deadlineInS: null } }, NOW);
+    const text = formatStatus(
+      {
+        ...status,
+        state: 'finished',
+        stoppedBy: 'plateau: no keep in the last 40 finished trials',
+        budget: { trials: 200 },
+        plateau: null,
+        inFlight: [],
+        left: { ...status.left, gpuHours: null, dollars: null, deadlineInS: null },
+      },
+      NOW,
+    );
     assert.match(text, /^campaign golf-1 · task golf-mini · finished \(plateau: no keep in the last 40 finished trials\)$/m);
     assert.match(text, /^ {2}GPU-hours 0\.1203$/m);
     assert.match(text, /^ {2}dollars {3}\$0$/m);
@@ -66,7 +77,9 @@ describe('status view', () => {
   });
 
   it('shows a retried stage as the same trial on its Nth attempt, with what it waits for and since when', () => {
-    const waits = new Map([[12, { activity: 'train', attempt: 4, waitingFor: 'MongoDB', since: '2026-01-01T11:59:40.000Z', lastError: 'connect ECONNREFUSED 127.0.0.1:27017' }]]);
+    const waits = new Map([
+      [12, { activity: 'train', attempt: 4, waitingFor: 'MongoDB', since: '2026-01-01T11:59:40.000Z', lastError: 'connect ECONNREFUSED 127.0.0.1:27017' }],
+    ]);
     const text = formatStatus({ ...status, rerunAfterInfraError: 1, outageLimitMinutes: 30 }, NOW, waits);
     assert.match(text, /^ {2}# 12 {2}opt {8}train {6}for 28 s · attempt 4 · waiting for MongoDB since 11:59:40$/m);
     assert.match(text, /^ {2}# 13 {2}arch {7}propose {4}for 2 s$/m, 'a first attempt shows no retry');
@@ -89,14 +102,34 @@ describe('what a failing stage waits for', () => {
   it("reads each in-flight trial's stage from the trial, and shows a train no slot has taken as ready", async () => {
     const s = structuredClone(status);
     s.inFlight = [12, 13, 14, 15].map((index) => ({ index, specialist: 'opt', trialId: `t${index}`, stage: 'starting', since: '2026-01-01T11:00:00Z' }));
-    const train = (extra: Partial<PendingStage>): PendingStage => ({ activity: 'train', attempt: 1, message: null, isTimeout: false, heartbeat: null, lastAttemptAt: null, scheduledAt: null, ...extra });
+    const train = (extra: Partial<PendingStage>): PendingStage => ({
+      activity: 'train',
+      attempt: 1,
+      message: null,
+      isTimeout: false,
+      heartbeat: null,
+      lastAttemptAt: null,
+      scheduledAt: null,
+      ...extra,
+    });
     const trials: Record<string, TrialState> = {
       t12: { stage: { name: 'train', since: '2026-01-01T11:59:00Z' }, pending: train({ queued: true }) },
-      t13: { stage: { name: 'train', since: '2026-01-01T11:59:10Z' }, pending: train({ heartbeat: { failingSince: null, detail: 'waiting for a free slot' } }) },
+      t13: {
+        stage: { name: 'train', since: '2026-01-01T11:59:10Z' },
+        pending: train({ heartbeat: { failingSince: null, detail: 'waiting for a free slot' } }),
+      },
       t14: { stage: { name: 'train', since: '2026-01-01T11:59:20Z' }, pending: train({ heartbeat: { failingSince: null, detail: 'step 40' } }) },
       t15: { stage: { name: 'propose', since: '2026-01-01T11:59:30Z' }, pending: null },
     };
     await stageWaits(s, async (id) => trials[id]!);
-    assert.deepEqual(s.inFlight.map((t) => [t.index, t.stage, t.since.slice(11, 19)]), [[12, 'ready', '11:59:00'], [13, 'ready', '11:59:10'], [14, 'train', '11:59:20'], [15, 'propose', '11:59:30']]);
+    assert.deepEqual(
+      s.inFlight.map((t) => [t.index, t.stage, t.since.slice(11, 19)]),
+      [
+        [12, 'ready', '11:59:00'],
+        [13, 'ready', '11:59:10'],
+        [14, 'train', '11:59:20'],
+        [15, 'propose', '11:59:30'],
+      ],
+    );
   });
 });

@@ -7,20 +7,58 @@ import type { Label, Proposal } from '../../src/types.js';
 
 function trial(index: number, parentSha: string, sha: string | null, label: Label, score: number | null, specialist = 'opt'): TrialDoc {
   return {
-    _id: `t${index}`, trialId: `t${index}`, campaignId: 'c', task: 'toy', index, specialist, parentSha, sha, hypothesis: `h${index}`, proposal: null,
-    diff: index === 0 ? '' : `-a\n+b${index}`, label, score, keep: label === 'keep', reason: `r${index}`, rule: null, spread: null, metrics: {},
-    stages: [{ stage: 'train', startedAt: '', seconds: 2 }, { stage: 'evaluate', startedAt: '', seconds: 1 }, { stage: 'judge', startedAt: '', seconds: 5 }],
-    usage: { inputTokens: 100, outputTokens: 10, dollars: 0.01 }, train: null, logExcerpt: '', startedAt: '', finishedAt: '', recordedAt: '',
+    _id: `t${index}`,
+    trialId: `t${index}`,
+    campaignId: 'c',
+    task: 'toy',
+    index,
+    specialist,
+    parentSha,
+    sha,
+    hypothesis: `h${index}`,
+    proposal: null,
+    diff: index === 0 ? '' : `-a\n+b${index}`,
+    label,
+    score,
+    keep: label === 'keep',
+    reason: `r${index}`,
+    rule: null,
+    spread: null,
+    metrics: {},
+    stages: [
+      { stage: 'train', startedAt: '', seconds: 2 },
+      { stage: 'evaluate', startedAt: '', seconds: 1 },
+      { stage: 'judge', startedAt: '', seconds: 5 },
+    ],
+    usage: { inputTokens: 100, outputTokens: 10, dollars: 0.01 },
+    train: null,
+    logExcerpt: '',
+    startedAt: '',
+    finishedAt: '',
+    recordedAt: '',
   };
 }
 
 describe('trajectory helpers', () => {
   it('TSV keeps tabs, newlines and quotes in a field, and names the line of an unclosed quote', () => {
-    const rows = [{ a: 'x\ty', b: 'two\nlines "quoted"' }, { a: '', b: 'plain' }];
+    const rows = [
+      { a: 'x\ty', b: 'two\nlines "quoted"' },
+      { a: '', b: 'plain' },
+    ];
     const text = formatTsv(['a', 'b'], rows);
     const parsed = parseTsv(text, 'f.tsv');
-    assert.deepEqual(parsed.map((r) => r.cells), [['a', 'b'], ['x\ty', 'two\nlines "quoted"'], ['', 'plain']]);
-    assert.deepEqual(parsed.map((r) => r.line), [1, 2, 4]);
+    assert.deepEqual(
+      parsed.map((r) => r.cells),
+      [
+        ['a', 'b'],
+        ['x\ty', 'two\nlines "quoted"'],
+        ['', 'plain'],
+      ],
+    );
+    assert.deepEqual(
+      parsed.map((r) => r.line),
+      [1, 2, 4],
+    );
     assert.throws(() => parseTsv('a\tb\n1\t"open\n', 'f.tsv'), /f\.tsv line 2: a quoted field is never closed/);
   });
 
@@ -34,15 +72,36 @@ describe('trajectory helpers', () => {
       trial(5, 'gone', 's5', 'discard', 0.5), // its parent commit is no trial's: hangs under the baseline
     ];
     const parents = parentIndexes(trials);
-    assert.deepEqual([...parents.entries()], [[0, null], [1, 0], [2, 0], [3, 1], [4, 1], [5, 0]]);
-    assert.deepEqual(preorder(trials, parents).map((t) => t.index), [0, 1, 3, 4, 2, 5]);
+    assert.deepEqual(
+      [...parents.entries()],
+      [
+        [0, null],
+        [1, 0],
+        [2, 0],
+        [3, 1],
+        [4, 1],
+        [5, 0],
+      ],
+    );
+    assert.deepEqual(
+      preorder(trials, parents).map((t) => t.index),
+      [0, 1, 3, 4, 2, 5],
+    );
     assert.deepEqual(bestSoFar(trials, 'maximize'), [1, 2, 2, 2, 3, 3]);
     assert.deepEqual(bestSoFar(trials, 'minimize'), [1, 1, 1, 1, 1, 1]);
-    assert.deepEqual(keepChain(trials, 'maximize', parents).map((t) => t.index), [0, 1, 4]);
+    assert.deepEqual(
+      keepChain(trials, 'maximize', parents).map((t) => t.index),
+      [0, 1, 4],
+    );
   });
 
   it('reports the best of a maximize campaign as the highest kept score', async () => {
-    const trials = [trial(0, '', 's0', 'keep', 1, 'baseline'), trial(1, 's0', 's1', 'keep', 3), trial(2, 's1', 's2', 'discard', 2), trial(3, 's1', null, 'crash', null)];
+    const trials = [
+      trial(0, '', 's0', 'keep', 1, 'baseline'),
+      trial(1, 's0', 's1', 'keep', 3),
+      trial(2, 's1', 's2', 'discard', 2),
+      trial(3, 's1', null, 'crash', null),
+    ];
     const campaign = { _id: 'max', task: 'toy', metric: { name: 'core', direction: 'maximize' }, baseline: { score: 1 } } as CampaignDoc;
     const html = await renderReport({ campaign, trials });
     assert.match(html, /best core<\/td><td>3 \(trial #1/);
@@ -51,8 +110,20 @@ describe('trajectory helpers', () => {
   });
 
   it('counts proposals by arm and the duplicates refused before training', async () => {
-    const trials = [trial(0, '', 's0', 'keep', 1, 'baseline'), trial(1, 's0', 's1', 'keep', 3), trial(2, 's1', 's2', 'discard', 2), trial(3, 's1', null, 'crash', null)];
-    const proposal = (arm: string, duplicatesRefused: number): Proposal => ({ specialist: 'opt', hypothesis: 'h', rationale: '', edits: [], origin: { proposer: arm === 'offline' ? 'offline' : 'optuna', arm }, duplicatesRefused });
+    const trials = [
+      trial(0, '', 's0', 'keep', 1, 'baseline'),
+      trial(1, 's0', 's1', 'keep', 3),
+      trial(2, 's1', 's2', 'discard', 2),
+      trial(3, 's1', null, 'crash', null),
+    ];
+    const proposal = (arm: string, duplicatesRefused: number): Proposal => ({
+      specialist: 'opt',
+      hypothesis: 'h',
+      rationale: '',
+      edits: [],
+      origin: { proposer: arm === 'offline' ? 'offline' : 'optuna', arm },
+      duplicatesRefused,
+    });
     trials[1]!.proposal = proposal('optuna-tpe', 2);
     trials[2]!.proposal = proposal('optuna-tpe', 0);
     trials[3]!.proposal = proposal('offline', 1);
@@ -68,7 +139,12 @@ describe('trajectory helpers', () => {
     let best = 's0';
     for (let i = 1; i < 3000; i++) {
       const kind = i % 3;
-      const t = kind === 0 ? trial(i, best, `s${i}`, 'keep', 100 - i / 100, ['opt', 'arch'][i % 2]) : kind === 1 ? trial(i, best, `s${i}`, 'discard', 101, 'data') : trial(i, best, null, 'size_blocked', null, 'arch');
+      const t =
+        kind === 0
+          ? trial(i, best, `s${i}`, 'keep', 100 - i / 100, ['opt', 'arch'][i % 2])
+          : kind === 1
+            ? trial(i, best, `s${i}`, 'discard', 101, 'data')
+            : trial(i, best, null, 'size_blocked', null, 'arch');
       if (kind === 0) best = `s${i}`;
       trials.push(t);
     }

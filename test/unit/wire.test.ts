@@ -4,7 +4,10 @@ import { execFileSync } from 'node:child_process';
 import { SCORING_LIB } from '../../src/task/evaluatorHash.js';
 
 function py(code: string): string {
-  return execFileSync('/usr/bin/python3', ['-I', '-c', `import sys; sys.path.insert(0, ${JSON.stringify(SCORING_LIB)})\n${code}`], { encoding: 'utf8', timeout: 60_000 }).trim();
+  return execFileSync('/usr/bin/python3', ['-I', '-c', `import sys; sys.path.insert(0, ${JSON.stringify(SCORING_LIB)})\n${code}`], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  }).trim();
 }
 
 describe('scoring wire protocol', () => {

@@ -102,12 +102,22 @@ export async function runExchange(x: ExchangeInput): Promise<ExchangeResult> {
         if (refused === null) return { proposal, usage, turns: turn, duplicatesRefused };
         duplicatesRefused++;
         if (duplicatesRefused > 1 || last) return invalid(`duplicate proposal after a repair turn: ${refused}`, turn);
-        results.push({ type: 'tool_result', tool_use_id: call.id, is_error: true, content: `Your proposal was refused before training: ${refused}. Propose a different recipe and call submit_proposal again.` });
+        results.push({
+          type: 'tool_result',
+          tool_use_id: call.id,
+          is_error: true,
+          content: `Your proposal was refused before training: ${refused}. Propose a different recipe and call submit_proposal again.`,
+        });
       } catch (err) {
         if (!(err instanceof ReplyError)) throw err;
         if (repaired || last) return invalid(`submit_proposal rejected after a repair turn: ${err.message}`, turn);
         repaired = true;
-        results.push({ type: 'tool_result', tool_use_id: call.id, is_error: true, content: `Your proposal was rejected: ${err.message}. Fix it and call submit_proposal again.` });
+        results.push({
+          type: 'tool_result',
+          tool_use_id: call.id,
+          is_error: true,
+          content: `Your proposal was rejected: ${err.message}. Fix it and call submit_proposal again.`,
+        });
       }
     }
     messages.push({ role: 'user', content: results });

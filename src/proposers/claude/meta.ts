@@ -36,7 +36,10 @@ export async function refreshInsights(o: {
   if (finished === null) return NO_USAGE;
   const campaign = await o.store.campaigns.findOne({ _id: o.campaignId }, { projection: { insights: 1, best: 1, baseline: 1 } });
   const { recent } = await readSummary(o.store.lineage, o.campaignId);
-  const rows = recent.map((t) => `#${t.index} [${t.specialist}] ${t.label} ${t.score ?? '—'} — ${t.hypothesis.slice(0, 160)}${t.label !== 'keep' && t.label !== 'discard' ? ` (why: ${t.reason.slice(0, 120)})` : ''}`);
+  const rows = recent.map(
+    (t) =>
+      `#${t.index} [${t.specialist}] ${t.label} ${t.score ?? '—'} — ${t.hypothesis.slice(0, 160)}${t.label !== 'keep' && t.label !== 'discard' ? ` (why: ${t.reason.slice(0, 120)})` : ''}`,
+  );
   const reply = await o.client.messages.create({
     model: o.settings.model,
     max_tokens: Math.min(o.settings.maxTokens, 2048),
@@ -54,7 +57,10 @@ export async function refreshInsights(o: {
       },
     ],
   });
-  const text = reply.content.flatMap((b) => (b.type === 'text' ? [b.text] : [])).join('\n').trim();
+  const text = reply.content
+    .flatMap((b) => (b.type === 'text' ? [b.text] : []))
+    .join('\n')
+    .trim();
   if (text) await o.store.campaigns.updateOne({ _id: o.campaignId }, { $set: { 'insights.text': text, 'insights.updatedAt': new Date().toISOString() } });
   return usageOf(o.settings, reply.usage);
 }

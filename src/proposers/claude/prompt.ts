@@ -38,7 +38,9 @@ export function systemPrompt(task: LoadedTask, member: RosterMember): Anthropic.
     promptDoc('protocol.md'),
     knowledge ? `\n# Task knowledge\n${knowledge.trim()}` : '',
   ].join('\n');
-  const role = [`# Your role: ${member.name}`, member.preamble.trim(), '', `Your surface (the only files you may edit): ${member.surface.join(', ')}`].join('\n');
+  const role = [`# Your role: ${member.name}`, member.preamble.trim(), '', `Your surface (the only files you may edit): ${member.surface.join(', ')}`].join(
+    '\n',
+  );
   return [
     { type: 'text', text: shared },
     { type: 'text', text: role, cache_control: { type: 'ephemeral' } },

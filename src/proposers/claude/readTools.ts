@@ -46,7 +46,10 @@ export function createReader(ctx: ReadContext) {
   const fail = (text: string) => ({ text, isError: true });
 
   async function trialDoc(index: number) {
-    return ctx.store.trials.findOne({ _id: trialId(ctx.campaignId, index) }, { projection: { hypothesis: 1, specialist: 1, label: 1, score: 1, reason: 1, diff: 1, logExcerpt: 1, sha: 1, parentSha: 1, index: 1 } });
+    return ctx.store.trials.findOne(
+      { _id: trialId(ctx.campaignId, index) },
+      { projection: { hypothesis: 1, specialist: 1, label: 1, score: 1, reason: 1, diff: 1, logExcerpt: 1, sha: 1, parentSha: 1, index: 1 } },
+    );
   }
 
   return {

@@ -12,12 +12,21 @@ const edit = z.object({
 
 export const submissionSchema = z
   .object({
-    hypothesis: z.string().trim().min(8, 'one or two sentences: what you change and why it should help').max(1200).describe('What you change and why it should improve the metric.'),
+    hypothesis: z
+      .string()
+      .trim()
+      .min(8, 'one or two sentences: what you change and why it should help')
+      .max(1200)
+      .describe('What you change and why it should improve the metric.'),
     expected_delta: z
       .number({ error: 'a number: the change in the metric you expect (negative when lower is better)' })
       .describe('Expected change of the metric versus the current best (sign as the metric moves).'),
     rationale: z.string().max(4000).default('').describe('Evidence from the lineage and the recipe behind the hypothesis.'),
-    edits: z.array(edit).max(40).optional().describe('Exact search/replace blocks. search must occur exactly once in the parent file; search "" creates a new file.'),
+    edits: z
+      .array(edit)
+      .max(40)
+      .optional()
+      .describe('Exact search/replace blocks. search must occur exactly once in the parent file; search "" creates a new file.'),
     diff: z.string().optional().describe('Alternatively, a unified diff (--- a/FILE, +++ b/FILE, @@ hunks) against the parent recipe.'),
     port_from: z.number().int().nonnegative().optional().describe('Set when you carry another trial’s diff onto the current best: that trial’s index.'),
   })

@@ -58,7 +58,8 @@ export function checkClaudeConfig(config: ClaudeProposerConfig, roster: string[]
     const s = modelSettings(config, name);
     if (!priceOf(s)) return `proposer.models.${name}: model ${s.model} has no built-in price; give price {input, output} in dollars per million tokens`;
     if (!Number.isInteger(s.maxTokens) || s.maxTokens < 256) return `proposer.models.${name}.maxTokens: a whole number >= 256`;
-    if ('temperature' in s) return `proposer.models.${name}.temperature: not supported by the Messages API this SDK speaks; use effort (low, medium, high, xhigh, max)`;
+    if ('temperature' in s)
+      return `proposer.models.${name}.temperature: not supported by the Messages API this SDK speaks; use effort (low, medium, high, xhigh, max)`;
     if (s.effort !== undefined && !EFFORTS.includes(s.effort)) return `proposer.models.${name}.effort: one of ${EFFORTS.join(', ')}`;
   }
   if (config.metaEvery !== undefined && (!Number.isInteger(config.metaEvery) || config.metaEvery < 0)) return 'proposer.metaEvery: a whole number >= 0';
