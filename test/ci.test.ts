@@ -25,7 +25,7 @@ describe('.ci/run', () => {
     );
     assert.match(ci, /npm ci/);
     // What the tests need is installed by the one provisioning path that `npm test` runs first
-    // (its contents are checked against dpkg by test/unit/requirements.test.ts).
+    // (its contents are checked against dpkg by test/host/requirements.test.ts).
     assert.match(read('scripts/test.mjs'), /setupHost\(\{ tasks: shippedTaskDirs\(true\), tests: true/);
     assert.ok(statSync(path.join(repoRoot(), '.ci/run')).mode & 0o100, '.ci/run is executable');
   });
