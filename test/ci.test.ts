@@ -24,6 +24,7 @@ describe('.ci/run', () => {
       `.ci/run must run "${testLine}"`,
     );
     assert.match(ci, /npm ci/);
+    assert.match(ci, /^npm run lint/m, '.ci/run lints before it tests');
     // What the tests need is installed by the one provisioning path that `npm test` runs first
     // (its contents are checked against dpkg by test/host/requirements.test.ts).
     assert.match(read('scripts/test.mjs'), /setupHost\(\{ tasks: shippedTaskDirs\(true\), tests: true/);
