@@ -3,7 +3,7 @@
 import { Context } from '@temporalio/activity';
 import { nonRetryable } from './failures.js';
 
-export interface StageBeat {
+interface StageBeat {
   /** ISO time the stage's first failed attempt ended; null while no attempt has failed. */
   failingSince: string | null;
   detail: string;

@@ -9,19 +9,19 @@ import { isBetter } from './metric.js';
 import { isBaseline } from './ids.js';
 
 /** Trials per workflow run before continue-as-new (sooner when the server suggests it). */
-export const DEFAULT_TRIALS_PER_RUN = 200;
+const DEFAULT_TRIALS_PER_RUN = 200;
 
 /** An index whose trial ended infra_error runs again at most this many times; after that its infra_error stands and counts. */
 export const MAX_RERUNS = 3;
 
 /** Proposals kept ready per slot when the input names none. */
-export const DEFAULT_LOOKAHEAD = 1;
+const DEFAULT_LOOKAHEAD = 1;
 
 /** How long a stage waits out an outage before its trial ends infra_error, when the input names none. */
 export const DEFAULT_OUTAGE_LIMIT_S = 30 * 60;
 
 /** Trials in flight: the explicit parallelism (the old scheduling), else one training and `lookahead` ready per slot. */
-export function inFlightCap(input: Pick<CampaignInput, 'parallelism' | 'slots' | 'lookahead'>): number {
+function inFlightCap(input: Pick<CampaignInput, 'parallelism' | 'slots' | 'lookahead'>): number {
   return input.parallelism ?? input.slots! * (1 + (input.lookahead ?? DEFAULT_LOOKAHEAD));
 }
 

@@ -14,7 +14,7 @@ export interface RecordedRun {
   history: History;
 }
 
-export interface ReplayOutcome {
+interface ReplayOutcome {
   workflowId: string;
   runId: string;
   /** The nondeterminism (or other replay) error; absent when the run replays cleanly. */

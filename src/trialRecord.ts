@@ -3,7 +3,7 @@
 import type { EvaluateResult, Proposal, StageTiming, TrainResult, TrialInput, TrialOutcome, TrialRebase, TrialRecord, Usage, Verdict } from './types.js';
 import { isBaseline } from './ids.js';
 
-export interface TrialParts {
+interface TrialParts {
   trialId: string;
   input: TrialInput;
   /** The recipe version it trained on (after rebases), and its rebases. */

@@ -5,7 +5,7 @@ import { connectWorker, createSlotWorkers, sandboxOrRefuse } from '../src/worker
 import { cpuSlots, gpuSlots } from '../src/runner/slot.js';
 import { temporalAddress } from '../src/config.js';
 
-export interface GpuWorkerOptions {
+interface GpuWorkerOptions {
   gpus: string[] | null;
   slots: number;
   threads: number;

@@ -42,7 +42,7 @@ const parallelismError = (n: unknown, field = 'parallelism') =>
 const wholeIn = (n: unknown, lo: number, hi: number) => Number.isInteger(n) && (n as number) >= lo && (n as number) <= hi;
 
 /** Invalid input fails the campaign at once, naming the field. */
-export function validateCampaignInput(input: CampaignInput): void {
+function validateCampaignInput(input: CampaignInput): void {
   const bad = (problem: string): never => {
     throw ApplicationFailure.nonRetryable(`invalid campaign input: ${problem}`, 'InvalidCampaignInput');
   };

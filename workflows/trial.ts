@@ -52,7 +52,7 @@ const STAGE_MARGIN_S = 15 * 60;
 /** How long an evaluate may wait for its slot before the trial trains again elsewhere. */
 const SLOT_WAIT = '3 min';
 /** A ready trial whose change conflicts with a moved best is proposed again this many times at most. */
-export const MAX_REPROPOSALS = 2;
+const MAX_REPROPOSALS = 2;
 
 /** The stages' activity options for one trial: each attempt has its own timeout; all attempts together get the outage limit on top. */
 function stageActivities(input: TrialInput) {

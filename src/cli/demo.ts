@@ -17,7 +17,7 @@ import { CONTROL_QUEUE } from '../ids.js';
 import { requireSandbox, sandboxLine } from '../runner/sandbox.js';
 import type { CampaignInput, CampaignResult } from '../types.js';
 
-export interface DemoOptions {
+interface DemoOptions {
   task: string;
   trials: number;
   /** Trials in flight, exactly; absent: slots × (1 + lookahead). */

@@ -9,7 +9,7 @@ import { expId } from '../export/blackboard.js';
 import { LABELS } from '../types.js';
 import { loadTask } from '../task/spec.js';
 
-export interface ImportCliOptions {
+interface ImportCliOptions {
   campaignId: string;
   task: string;
   metric?: string;
@@ -21,7 +21,7 @@ export interface ImportCliOptions {
 const count = (xs: string[]) => [...xs.reduce((m, x) => m.set(x, (m.get(x) ?? 0) + 1), new Map<string, number>())];
 
 /** The lines `lineage import` prints after the import: counts by label, the statuses mapped, baseline and best. */
-export function importSummary(campaign: CampaignDoc, trials: TrialDoc[], notes: ImportNote[], file: string): string[] {
+function importSummary(campaign: CampaignDoc, trials: TrialDoc[], notes: ImportNote[], file: string): string[] {
   const metric = campaign.metric.name;
   const n = (k: ImportNote['kind']) => notes.filter((x) => x.kind === k).length;
   const labels = LABELS.map((l) => [l, trials.filter((t) => t.label === l).length] as const).filter(([, c]) => c > 0);

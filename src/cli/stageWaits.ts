@@ -44,7 +44,7 @@ function waitsForSlot(p: PendingStage): boolean {
 }
 
 /** What one in-flight trial's stage waits for, from its pending activity. */
-export function waitOf(stage: string, p: PendingStage): StageWait {
+function waitOf(stage: string, p: PendingStage): StageWait {
   const failing = p.attempt > 1 || Boolean(p.message);
   const since = (p.heartbeat as { failingSince?: string | null } | null)?.failingSince ?? null;
   return {

@@ -7,7 +7,7 @@ import { temporalAddress, temporalNamespace } from '../config.js';
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import { stageWaits, type StageWait, type TrialState } from './stageWaits.js';
 
-export interface StatusView {
+interface StatusView {
   status: CampaignStatus;
   /** What each in-flight trial's stage waits for (attempt, outage), by trial index. */
   waits: Map<number, StageWait>;

@@ -8,7 +8,7 @@ import { totals } from '../report/trajectory.js';
 import { TrialFeed } from './trialRows.js';
 import { temporalClient } from './client.js';
 
-export function bar(used: number, budget: number, width = 20): string {
+function bar(used: number, budget: number, width = 20): string {
   const frac = budget > 0 ? Math.min(1, used / budget) : 0;
   const full = Math.round(frac * width);
   return `[${'#'.repeat(full)}${'.'.repeat(width - full)}]`;
@@ -22,7 +22,7 @@ interface ExtendedBudget {
   deadline?: string;
 }
 
-export function budgetLine(s: CampaignStatus, used: { gpuHours: number; dollars: number }): string {
+function budgetLine(s: CampaignStatus, used: { gpuHours: number; dollars: number }): string {
   const budget = s.budget as ExtendedBudget;
   // The baseline is trial 0, outside the trial budget.
   const started = Math.max(0, s.started - 1);
@@ -45,7 +45,7 @@ export function budgetLine(s: CampaignStatus, used: { gpuHours: number; dollars:
   return parts.join(' · ');
 }
 
-export interface WatchOptions {
+interface WatchOptions {
   campaignId: string;
   intervalMs?: number;
   write?: (text: string) => void;
@@ -53,7 +53,7 @@ export interface WatchOptions {
 }
 
 /** Watches until the campaign workflow closes; returns its final status name (COMPLETED, FAILED, …). */
-export async function watchCampaign(client: Client, store: Store, o: WatchOptions): Promise<string> {
+async function watchCampaign(client: Client, store: Store, o: WatchOptions): Promise<string> {
   const write = o.write ?? ((t: string) => void process.stdout.write(t));
   const tty = o.tty ?? Boolean(process.stdout.isTTY);
   let barShown = false;

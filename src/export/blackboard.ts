@@ -8,7 +8,7 @@ import { loadTrajectory, parentIndexes, preorder, stageSeconds, type Trajectory 
 import { formatTsv } from './tsv.js';
 
 /** The paper's columns, in its order; the score column takes the task's metric name. */
-export const paperColumns = (metric: string) => [
+const paperColumns = (metric: string) => [
   'exp_id',
   'timestamp',
   'specialist',
@@ -29,9 +29,9 @@ export const paperColumns = (metric: string) => [
   'notes',
 ];
 /** Ours, appended after the paper's: what a report needs that the paper's rows do not carry. */
-export const LINEAGE_COLUMNS = ['sha', 'parent_sha', 'finished_at', 'input_tokens', 'output_tokens', 'dollars'];
+const LINEAGE_COLUMNS = ['sha', 'parent_sha', 'finished_at', 'input_tokens', 'output_tokens', 'dollars'];
 
-export function resultsColumns(metric: string): string[] {
+function resultsColumns(metric: string): string[] {
   const paper = paperColumns(metric);
   if (paper.indexOf(metric) !== paper.lastIndexOf(metric) || LINEAGE_COLUMNS.includes(metric)) {
     throw new Error(`lineage: the metric name "${metric}" is also a results.tsv column; rename the metric`);
@@ -48,7 +48,7 @@ export const EXP_ID = /^(?:exp_)?(\d+)$/;
 const n = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '' : String(x));
 const secs = (x: number | null) => (x === null ? '' : String(Number(x.toFixed(6))));
 
-export function resultRows({ campaign, trials }: Trajectory): Record<string, string>[] {
+function resultRows({ campaign, trials }: Trajectory): Record<string, string>[] {
   const parents = parentIndexes(trials);
   const byIndex = new Map(trials.map((t) => [t.index, t]));
   const metric = campaign.metric.name;
@@ -86,7 +86,7 @@ export function resultRows({ campaign, trials }: Trajectory): Record<string, str
   });
 }
 
-export interface Exported {
+interface Exported {
   dir: string;
   trials: number;
   files: string[];

@@ -15,7 +15,7 @@ import { joinedColumns, leakedMarkup, proposedDelta } from './rowRecovery.js';
 import { checkTree } from './treeCheck.js';
 import { bestKept, type Direction } from '../metric.js';
 
-export interface ImportOptions {
+interface ImportOptions {
   file: string;
   campaignId: string;
   task: string;
@@ -255,7 +255,7 @@ export async function readResults(o: ImportOptions): Promise<{ campaign: Campaig
   return { campaign, trials, notes };
 }
 
-export interface Imported {
+interface Imported {
   campaign: CampaignDoc;
   trials: TrialDoc[];
   notes: ImportNote[];

@@ -8,7 +8,7 @@ import type { KnobMove, Label, Proposal, TrialRecord } from '../types.js';
 import { isBaseline } from '../ids.js';
 import { clip } from '../format.js';
 
-export const SUMMARY_LIMITS = { campaignRecent: 40, memberRecent: 12, knobMoves: 4, hypothesis: 240, reason: 300, logTail: 400 };
+const SUMMARY_LIMITS = { campaignRecent: 40, memberRecent: 12, knobMoves: 4, hypothesis: 240, reason: 300, logTail: 400 };
 
 export interface RecentTrial {
   index: number;

@@ -16,7 +16,7 @@ import { formatKnobValue, knobEdit, knobValues, readKnob } from './knobLines.js'
 import type { Direction } from '../metric.js';
 import { isBaseline } from '../ids.js';
 
-export type KnobValue = number | boolean;
+type KnobValue = number | boolean;
 export type Params = Record<string, KnobValue>;
 
 export interface OptunaTrial {
@@ -46,7 +46,7 @@ const INFEASIBLE: Label[] = ['crash', 'preflight_crash', 'train_budget_overrun',
 const HISTORY_LIMIT = 400;
 const ASK_SCRIPT = path.join(repoRoot(), 'src/proposers/optuna/ask.py');
 
-export const samplerOf = (config: OptunaProposerConfig) => config.sampler ?? 'tpe';
+const samplerOf = (config: OptunaProposerConfig) => config.sampler ?? 'tpe';
 export const optunaArm = (config: OptunaProposerConfig) => `optuna-${samplerOf(config)}`;
 
 /** Recipe text to the optimizer's numbers; null when a value is not a number (or True/False). */
@@ -75,7 +75,7 @@ export async function askOptuna(req: OptunaRequest): Promise<Params[]> {
 }
 
 /** The campaign's trials as the optimizer is told them: knob values of the recipe each trained, and its score. */
-export async function optunaHistory(store: Store, campaignId: string, knobs: Knob[]): Promise<{ trials: OptunaTrial[]; running: { params: Params }[] }> {
+async function optunaHistory(store: Store, campaignId: string, knobs: Knob[]): Promise<{ trials: OptunaTrial[]; running: { params: Params }[] }> {
   const [docs, campaign, summary] = await Promise.all([
     store.trials
       .find({ campaignId }, { projection: { index: 1, label: 1, score: 1, 'proposal.knobValues': 1 } })
@@ -122,7 +122,7 @@ export function candidateProposal(specialist: string, knobs: Knob[], parentFiles
   };
 }
 
-export interface OptunaAsk {
+interface OptunaAsk {
   store: Store;
   campaignId: string;
   config: OptunaProposerConfig;

@@ -17,7 +17,7 @@ import { refreshInsights } from './claude/meta.js';
 import { systemPrompt, userMessage } from './claude/prompt.js';
 import { ReplyError } from './claude/reply.js';
 
-export interface ProposeContext {
+interface ProposeContext {
   store: Store;
   task: LoadedTask;
   parentFiles: Map<string, string>;
@@ -157,7 +157,7 @@ async function claude(input: TrialInput, config: ClaudeProposerConfig, member: R
 }
 
 /** The campaign arm a proposal belongs to, for comparing arms: proposer, lineage and optimizer options, roster. */
-export function armOf(input: TrialInput): ProposalOrigin {
+function armOf(input: TrialInput): ProposalOrigin {
   const p = input.proposer;
   let arm: string = p.kind;
   if (p.kind === 'optuna') arm = optunaArm(p);

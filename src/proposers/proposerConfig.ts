@@ -2,7 +2,7 @@
 // fails the campaign at once, naming the field.
 import type { ProposerConfig } from '../types.js';
 
-export const PROPOSER_KINDS = ['offline', 'optuna', 'replay', 'claude'] as const;
+const PROPOSER_KINDS = ['offline', 'optuna', 'replay', 'claude'] as const;
 const SAMPLERS = ['tpe', 'cmaes'];
 
 function optunaError(o: unknown, field: string): string | null {

@@ -28,7 +28,7 @@ const SHAPES = [
 ];
 
 /** One colour per specialist and one marker per label, the same in every chart. */
-export interface Encodings {
+interface Encodings {
   specialists: string[];
 }
 
@@ -47,7 +47,7 @@ let modules: [Vega, VegaLite] | undefined;
  * Vega and Vega-Lite, loaded once on first use. Both are CommonJS: `require` loads them in a
  * third of the time `import()` takes, which first scans their megabyte of source for export names.
  */
-export function loadVega(): [Vega, VegaLite] {
+function loadVega(): [Vega, VegaLite] {
   const require = createRequire(import.meta.url);
   return (modules ??= [require('vega') as Vega, require('vega-lite') as VegaLite]);
 }

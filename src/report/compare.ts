@@ -31,7 +31,7 @@ function steps(t: Trajectory, relative: boolean) {
   return out;
 }
 
-export async function compareChart(ts: Trajectory[]): Promise<string> {
+async function compareChart(ts: Trajectory[]): Promise<string> {
   const same = new Set(ts.map((t) => `${t.campaign.metric.name}/${t.campaign.metric.direction}`)).size === 1;
   const metric = ts[0]!.campaign.metric;
   // Campaigns of one metric share its axis; otherwise each is drawn as its change against its own baseline.
@@ -66,7 +66,7 @@ export async function compareChart(ts: Trajectory[]): Promise<string> {
 }
 
 /** Each campaign's trials after the baseline by label, as shares of 100%. */
-export function labelMixChart(s: CampaignSummary[]): Promise<string> {
+function labelMixChart(s: CampaignSummary[]): Promise<string> {
   const rows = s.flatMap((x) => Object.entries(x.labels).map(([label, n]) => ({ campaign: x.id, label, n })));
   return vegaLiteSvg({
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
@@ -84,7 +84,7 @@ export function labelMixChart(s: CampaignSummary[]): Promise<string> {
   });
 }
 
-export async function renderCompare(ts: Trajectory[]): Promise<string> {
+async function renderCompare(ts: Trajectory[]): Promise<string> {
   const s = ts.map(summarize);
   const [chart, mix] = await Promise.all([compareChart(ts), labelMixChart(s)]);
   const rows = compareRows(s);

@@ -128,7 +128,7 @@ export function thinTree(trials: TrialDoc[], parents = parentIndexes(trials)): {
   return { drawn: trials.filter((t) => shown.has(t.index)), folded };
 }
 
-export interface Totals {
+interface Totals {
   trials: number;
   inputTokens: number;
   outputTokens: number;

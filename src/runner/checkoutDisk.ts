@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
-export const CHECKOUT_MB = Number(process.env.LINEAGE_CHECKOUT_MB ?? 2048);
+const CHECKOUT_MB = Number(process.env.LINEAGE_CHECKOUT_MB ?? 2048);
 
 function mounted(dir: string): boolean {
   const abs = path.resolve(dir);

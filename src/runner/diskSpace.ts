@@ -11,7 +11,7 @@ export class SlotDiskFullError extends Error {
   override name = 'SlotDiskFullError';
 }
 
-export function freeBytes(dir: string): { free: number; size: number } {
+function freeBytes(dir: string): { free: number; size: number } {
   const s = statfsSync(dir);
   return { free: s.bavail * s.bsize, size: s.blocks * s.bsize };
 }

@@ -39,7 +39,7 @@ export interface SandboxSpec {
   limits?: CgroupLimits;
 }
 
-export const DEFAULT_LIMITS: CgroupLimits = { memoryMb: 4096, pids: 1024, cpus: 1 };
+const DEFAULT_LIMITS: CgroupLimits = { memoryMb: 4096, pids: 1024, cpus: 1 };
 
 export class SandboxUnavailableError extends Error {
   override name = 'SandboxUnavailableError';
@@ -54,7 +54,7 @@ export interface SandboxReport {
   warnings: string[];
 }
 
-export function unsafeRequested(): boolean {
+function unsafeRequested(): boolean {
   return process.env.LINEAGE_SANDBOX === 'off';
 }
 
@@ -202,7 +202,7 @@ function probeBwrap(): string | null {
   return error;
 }
 
-export function fixAdvice(error: string): string {
+function fixAdvice(error: string): string {
   return (
     `trial sandbox unavailable: bubblewrap (${bwrapPath()}) does not work here: ${error}. ` +
     'Fix: install bubblewrap (apt-get install bubblewrap) and allow unprivileged user namespaces ' +
@@ -292,5 +292,3 @@ export async function endSandbox(prefix: string[]): Promise<CgroupEvents | null>
 export function reclaim(dir: string): void {
   if (trialUser() && existsSync(dir)) chownTree(dir, process.getuid!(), process.getgid!());
 }
-
-export { TRIAL_USER };

@@ -2,7 +2,7 @@
 // (ANTHROPIC_API_KEY, MONGODB_URI, cloud tokens) can reach model-written code.
 import path from 'node:path';
 
-export interface TrialEnvOptions {
+interface TrialEnvOptions {
   checkout: string;
   runDir: string;
   dataDir: string;

@@ -7,7 +7,7 @@ import path from 'node:path';
 
 export const TRIAL_USER = process.env.LINEAGE_TRIAL_USER ?? 'lineage-trial';
 
-export interface TrialUser {
+interface TrialUser {
   name: string;
   uid: number;
   gid: number;

@@ -4,7 +4,7 @@
 // the run's cgroup (killed whole when scoring ends) and nothing of the held-out data. The report
 // comes back on the scorer's own descriptor, and the size the judge checks is every byte the
 // runner could read.
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Slot } from '../runner/slot.js';
 import type { EvaluateResult } from '../types.js';
@@ -18,7 +18,7 @@ import { folderBytes } from './trainOutputs.js';
 import { runScorer } from './scorerProcess.js';
 import { parseReport } from './report.js';
 
-export interface ScoringPaths {
+interface ScoringPaths {
   outputs: string;
   evalDir: string;
 }
@@ -29,7 +29,7 @@ export function scoringPaths(home: string, slotId: string, trialId: string, seed
   return { outputs: `${base}.outputs`, evalDir: `${base}.eval` };
 }
 
-export interface ScoreRequest {
+interface ScoreRequest {
   /** The trial's commit: its files, written afresh for this evaluation. */
   files: Map<string, string>;
   seed: number;
@@ -140,8 +140,4 @@ export async function scoreRun(
   const { reportText: _, ...run } = outcome;
   const common = { ...run, logTail, memoryExceeded, readableBytes, scoring: 'trusted' as const };
   return typeof report === 'string' ? { ...common, report: null, parseError: report } : { ...common, report };
-}
-
-export function outputsPresent(where: ScoringPaths): boolean {
-  return existsSync(where.outputs);
 }

@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { createWriteStream } from 'node:fs';
 import type { RunOutcome } from '../types.js';
 
-export interface ScorerRun {
+interface ScorerRun {
   command: string[];
   cwd: string;
   env: Record<string, string>;
@@ -17,7 +17,7 @@ export interface ScorerRun {
   signal?: AbortSignal;
 }
 
-export interface ScorerOutcome extends RunOutcome {
+interface ScorerOutcome extends RunOutcome {
   /** What the scorer wrote on its report descriptor ('' when nothing). */
   reportText: string;
 }

@@ -7,7 +7,7 @@ import { chmodSync, copyFileSync, lstatSync, mkdirSync, readdirSync } from 'node
 import path from 'node:path';
 import picomatch from 'picomatch';
 
-export interface OutputsSpec {
+interface OutputsSpec {
   files: string[];
   max_bytes: number;
 }

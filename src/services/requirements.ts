@@ -28,7 +28,7 @@ export interface Need {
   requires: Partial<Requirements>;
 }
 
-export interface Missing {
+interface Missing {
   what: string;
   piece: string;
 }
@@ -37,7 +37,7 @@ export interface Missing {
 export const SANDBOX_NEED: Need = { what: 'the trial sandbox', requires: { debian: ['bubblewrap'], commands: ['bwrap'] } };
 
 /** The optuna proposer's library, for the control host of a campaign that uses it. */
-export const OPTUNA_NEED: Need = { what: 'the optuna proposer', requires: { debian: ['python3-optuna'], python: ['optuna'] } };
+const OPTUNA_NEED: Need = { what: 'the optuna proposer', requires: { debian: ['python3-optuna'], python: ['optuna'] } };
 
 /** What `npm test` needs beyond the tasks: headless Chromium, a compose client, Optuna. */
 export const TEST_NEEDS: Need[] = [
@@ -66,7 +66,7 @@ export class MissingRequirementsError extends Error {
   }
 }
 
-export interface CheckContext {
+interface CheckContext {
   python: string;
   root: string;
 }
@@ -130,7 +130,7 @@ function dpkgState(): string {
   }
 }
 
-export interface EnsureNeedsOptions extends CheckContext {
+interface EnsureNeedsOptions extends CheckContext {
   /** Folder for the stamp file. */
   stampDir: string;
   /** Install what is missing when this process may (root with apt-get); default true. */

@@ -12,7 +12,7 @@ import { runBudgeted } from '../runner/budgetedProcess.js';
 import { reclaim } from '../runner/sandbox.js';
 
 /** sha256 over every file's relative path and content, in sorted order. */
-export function hashTree(dir: string): string {
+function hashTree(dir: string): string {
   const h = createHash('sha256');
   const walk = (rel: string) => {
     for (const name of readdirSync(path.join(dir, rel)).sort()) {

@@ -37,7 +37,7 @@ export interface SlotRequest {
   rebaseIfStale?: boolean;
 }
 
-export interface StageHooks {
+interface StageHooks {
   attempt: number;
   heartbeat: (detail: string) => void;
   signal?: AbortSignal;

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { findFreePort, startLocalServices } from '../../src/services/local.js';
 import { repoRoot } from '../../src/task/spec.js';
 
-export type ServiceName = 'temporal' | 'ferretdb';
+type ServiceName = 'temporal' | 'ferretdb';
 
 export class Services {
   private constructor(
@@ -70,7 +70,7 @@ export class Services {
   }
 }
 
-export function alive(pid: number): boolean {
+function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

@@ -29,7 +29,7 @@ const TRAIN_TAIL = 'if __name__ == "__main__":\n    main()\n';
 /** Code run when model.py is imported (in train, preflight and evaluation alike). */
 export const atImport = (code: string): Edit => ({ file: 'model.py', search: MODEL_HEAD, replace: MODEL_HEAD + code });
 /** Code appended to model.py: it may wrap build_model (renamed _honest_build). */
-export const wrap = (code: string): Edit[] => [
+const wrap = (code: string): Edit[] => [
   { file: 'model.py', search: 'def build_model(config: dict) -> nn.Module:', replace: 'def _honest_build(config: dict) -> nn.Module:' },
   { file: 'model.py', search: MODEL_TAIL, replace: MODEL_TAIL + '\n\n' + code },
 ];
@@ -44,7 +44,7 @@ _MODS = _op.attrgetter("mod" + "ules")(torch.sys)
 const FORGED = String.raw`{"metric": 0.03, "metrics": {"val_bpb": 0.03}, "label": null, "reason": "forged"}`;
 
 /** A wrapper that keeps the honest model's parameters (the loader sees the same names). */
-export const WRAPPER = String.raw`
+const WRAPPER = String.raw`
 class _Wrapped(nn.Module):
     def __init__(self, inner):
         super().__init__()

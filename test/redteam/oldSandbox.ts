@@ -6,9 +6,9 @@
 import { execa } from 'execa';
 import { groupRssMb } from '../../src/runner/budgetedProcess.js';
 
-export type OldKind = 'bwrap' | 'setpriv';
+type OldKind = 'bwrap' | 'setpriv';
 
-export function oldSandboxPrefix(kind: OldKind, spec: { writable: string[]; hidden: string[] }): string[] {
+function oldSandboxPrefix(kind: OldKind, spec: { writable: string[]; hidden: string[] }): string[] {
   if (kind === 'setpriv') return ['/usr/bin/setpriv', '--pdeathsig', 'KILL', '--'];
   const args = ['bwrap', '--ro-bind', '/', '/', '--dev-bind', '/dev', '/dev', '--proc', '/proc', '--unshare-pid', '--die-with-parent', '--unshare-net'];
   for (const dir of spec.hidden) args.push('--tmpfs', dir);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { repoRoot } from '../../src/task/spec.js';
 
-export const CHROMIUM = process.env.LINEAGE_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM = process.env.LINEAGE_CHROMIUM ?? '/usr/bin/chromium';
 
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`no chromium at ${CHROMIUM}: apt-get install chromium (or set LINEAGE_CHROMIUM)`);

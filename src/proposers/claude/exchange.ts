@@ -10,9 +10,9 @@ import { parseSubmission, ReplyError } from './reply.js';
 import { TOOLS, createReader, type ReadContext } from './readTools.js';
 
 /** Turns per exchange, the last of which must submit. */
-export const MAX_TURNS = 8;
+const MAX_TURNS = 8;
 
-export interface ExchangeInput extends ReadContext {
+interface ExchangeInput extends ReadContext {
   client: Anthropic;
   settings: ModelSettings;
   member: RosterMember;
@@ -24,7 +24,7 @@ export interface ExchangeInput extends ReadContext {
   refuse?(proposal: Proposal): Promise<string | null>;
 }
 
-export interface ExchangeResult {
+interface ExchangeResult {
   proposal: Proposal | null;
   error?: string;
   usage: Usage;

@@ -6,7 +6,7 @@ import { loadSnapshot } from '../../recipe/snapshot.js';
 import { trialId } from '../../ids.js';
 import { submitToolSchema } from './reply.js';
 
-export const READ_BUDGET_CHARS = 60_000;
+const READ_BUDGET_CHARS = 60_000;
 const MAX_TRIAL_DIFF = 8_000;
 
 export const TOOLS: Anthropic.Tool[] = [

@@ -10,7 +10,7 @@ const edit = z.object({
   replace: z.string(),
 });
 
-export const submissionSchema = z
+const submissionSchema = z
   .object({
     hypothesis: z
       .string()
@@ -36,7 +36,7 @@ export const submissionSchema = z
     path: ['edits'],
   });
 
-export type Submission = z.infer<typeof submissionSchema>;
+type Submission = z.infer<typeof submissionSchema>;
 
 /** JSON schema of submit_proposal's input, as the Messages API takes it: made from the schema above, so the two cannot drift. */
 export const submitToolSchema = (({ $schema: _, ...schema }) => schema)(z.toJSONSchema(submissionSchema, { io: 'input' }));

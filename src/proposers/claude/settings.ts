@@ -4,7 +4,7 @@ import type { ClaudeProposerConfig, ModelSettings, Usage } from '../../types.js'
 
 const EFFORTS = ['low', 'medium', 'high', 'xhigh', 'max'];
 
-export const DEFAULT_MODEL: ModelSettings = { model: 'claude-sonnet-4-6', maxTokens: 4096 };
+const DEFAULT_MODEL: ModelSettings = { model: 'claude-sonnet-4-6', maxTokens: 4096 };
 
 // From platform.claude.com/docs/en/about-claude/pricing. cacheRead is the multiple of the input price
 // a cache hit costs (5-minute cache writes cost 1.25x for all of these).
@@ -25,7 +25,7 @@ export function modelSettings(config: ClaudeProposerConfig, specialist: string):
   return { ...DEFAULT_MODEL, ...config.model, ...config.models?.[specialist] };
 }
 
-export function priceOf(settings: ModelSettings): { input: number; output: number; cacheRead?: number } | null {
+function priceOf(settings: ModelSettings): { input: number; output: number; cacheRead?: number } | null {
   // Dated ids (claude-haiku-4-5-20251001) cost what their alias costs.
   return settings.price ?? PRICES[settings.model] ?? PRICES[settings.model.replace(/-\d{8}$/, '')] ?? null;
 }
