@@ -14,30 +14,11 @@ import { repoRoot } from '../src/repoRoot.js';
 import type { Store } from '../src/store/db.js';
 import { mulberry32 } from '../src/proposers/offline.js';
 import { importResults } from '../src/export/importResults.js';
-import { exportCampaign } from '../src/export/blackboard.js';
+import { exportCampaign, paperColumns } from '../src/export/blackboard.js';
 import { writeReport } from '../src/report/html.js';
 import { writeCompare } from '../src/report/compare.js';
 
-const COLS = [
-  'exp_id',
-  'timestamp',
-  'specialist',
-  'parent_exp',
-  'baseline_exp',
-  'domain',
-  'hypothesis',
-  'expected_delta',
-  'status',
-  'val_bpb',
-  'delta_vs_best',
-  'artifact_bytes',
-  'train_s',
-  'eval_s',
-  'total_s',
-  'job_name',
-  'snapshot_path',
-  'notes',
-];
+const COLS = paperColumns('val_bpb');
 const SPECIALISTS = ['arch', 'opt', 'quant', 'reg', 'loss', 'eval', 'curr', 'tok', 'ttt', 'meta'];
 
 /** A results.tsv of n trials after the baseline, shaped like the release's pg_main. */

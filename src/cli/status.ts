@@ -5,7 +5,7 @@
 import type { CampaignResult, CampaignStatus } from '../types.js';
 import { temporalAddress, temporalNamespace } from '../config.js';
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
-import { stageWaits, type StageWait, type TrialState } from './stageWaits.js';
+import { stageWaits, type PendingStage, type StageWait, type TrialState } from './stageWaits.js';
 
 interface StatusView {
   status: CampaignStatus;
@@ -15,6 +15,20 @@ interface StatusView {
 
 type RawFailure = { message?: string | null; cause?: { message?: string | null } | null; timeoutFailureInfo?: unknown } | null | undefined;
 const failureText = (f: RawFailure) => (f ? [f.message, f.cause?.message].filter(Boolean).join(': ') : null);
+
+/** A trial's pending stage from either API's pending activity (the HTTP API's JSON, the SDK's describe). */
+function pendingStage(
+  p: { activityType?: { name?: string | null } | null; attempt?: number | null; lastFailure?: RawFailure },
+  rest: Pick<PendingStage, 'heartbeat' | 'lastAttemptAt' | 'scheduledAt' | 'queued'>,
+): PendingStage {
+  return {
+    activity: p.activityType?.name ?? null,
+    attempt: p.attempt ?? 1,
+    message: failureText(p.lastFailure),
+    isTimeout: Boolean(p.lastFailure?.timeoutFailureInfo),
+    ...rest,
+  };
+}
 
 /** Where Temporal's HTTP API is: TEMPORAL_HTTP_URL, else the Web UI (TEMPORAL_UI_URL, or the local dev server's). */
 function httpBase(): string | null {
@@ -87,16 +101,12 @@ async function viaHttp(api: HttpApi, id: string): Promise<StatusView> {
       const queued = p.state === 'PENDING_ACTIVITY_STATE_SCHEDULED';
       return {
         stage,
-        pending: {
-          activity: p.activityType?.name ?? null,
-          attempt: p.attempt ?? 1,
-          message: failureText(p.lastFailure),
-          isTimeout: Boolean(p.lastFailure?.timeoutFailureInfo),
+        pending: pendingStage(p, {
           heartbeat: beat === undefined ? null : decode(beat),
           lastAttemptAt: p.lastAttemptCompleteTime ?? null,
           scheduledAt: p.scheduledTime ?? null,
           queued,
-        },
+        }),
       };
     });
     return { status, waits };
@@ -129,19 +139,7 @@ async function trialState(d: WorkflowExecutionDescription): Promise<TrialState> 
     heartbeat = null; // a heartbeat of another shape
   }
   const queued = p.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED;
-  return {
-    stage,
-    pending: {
-      activity: p.activityType?.name ?? null,
-      attempt: p.attempt ?? 1,
-      message: failureText(p.lastFailure),
-      isTimeout: Boolean(p.lastFailure?.timeoutFailureInfo),
-      heartbeat,
-      lastAttemptAt: toIso(p.lastAttemptCompleteTime),
-      scheduledAt: toIso(p.scheduledTime),
-      queued,
-    },
-  };
+  return { stage, pending: pendingStage(p, { heartbeat, lastAttemptAt: toIso(p.lastAttemptCompleteTime), scheduledAt: toIso(p.scheduledTime), queued }) };
 }
 
 /** A running campaign's status with each in-flight trial's stage read from the trial (for SDK callers: tests, benches). */

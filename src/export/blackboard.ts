@@ -8,7 +8,7 @@ import { loadTrajectory, parentIndexes, preorder, stageSeconds, type Trajectory 
 import { formatTsv } from './tsv.js';
 
 /** The paper's columns, in its order; the score column takes the task's metric name. */
-const paperColumns = (metric: string) => [
+export const paperColumns = (metric: string) => [
   'exp_id',
   'timestamp',
   'specialist',
