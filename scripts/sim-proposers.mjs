@@ -6,8 +6,10 @@
 //   bowl       the fixture's own train.py (test/fixtures/tasks/bowl), run on the edited values
 //   golf-mini  a surrogate built from the single-edit table in tasks/golf-mini/knowledge.md
 //              (see golfMini below: which parts are measured and which are assumed)
+//   bench-mini a surrogate of time to the accuracy gate, from tasks/bench-mini/knowledge.md (see benchMini)
 // It guides tuning; scripts/bench-proposers.mjs on the real services is the measurement.
-//   --tasks bowl,golf-mini  --arms offline,optuna-tpe,optuna-cmaes  --seeds 20  --trials 20  --checkpoints 8,20
+//   --tasks bowl,golf-mini,bench-mini  --arms offline,optuna-tpe,optuna-cmaes  --seeds 20  --trials 20
+//   --checkpoints 8,20  --ask <a variant of ask.py to try>
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -23,6 +25,7 @@ const { values: o } = parseArgs({
     seeds: { type: 'string', default: '20' },
     trials: { type: 'string', default: '20' },
     checkpoints: { type: 'string', default: '8,20' },
+    ask: { type: 'string', default: path.join(root, 'src/proposers/optuna/ask.py') },
   },
 });
 const list = (s) =>
@@ -64,7 +67,7 @@ for line in sys.stdin:
     except MemoryError:
         print("null", flush=True)
 `,
-    path.join(root, 'src/proposers/optuna/ask.py'),
+    path.resolve(o.ask),
     path.join(BOWL, 'recipe/train.py'),
   ],
   { stdio: ['pipe', 'pipe', 'inherit'] },
@@ -167,6 +170,40 @@ function golfMini(task, seed) {
   };
 }
 
+/** bench-mini's surrogate: seconds to train three seeds and evaluate, or null for a recipe that
+ * misses the 0.88 accuracy gate, overruns or diverges. Measured (knowledge.md, cpu preset, seed 1):
+ * mean accuracy against data passes (EPOCHS x TRAIN_SUBSET_FRAC; 0.7 passes 0.8787, 0.8 0.8840 and
+ * 0.8814, 1.0 0.8862, 1.2 0.8932, 1.25 0.8918: about 0.022 per e-fold), WIDTH 11 0.8773, flips
+ * slowing fitting at 1-2 epochs; cost per step ~ BATCH x WIDTH^2; campaign baselines of 62-79 s
+ * under load. Assumed: depth, batch size and LR effects as written below; each of the six small
+ * knobs has a per-seed best offset within 1.5 steps of the baseline, worth 0.001 a step squared;
+ * accuracy noise sd 0.0008 (the mean of three seeds), time noise sd 1 s. */
+function benchMini(task, seed) {
+  const rand = mulberry32(2000 + seed);
+  const normal = () => Math.sqrt(-2 * Math.log(rand() || 1e-9)) * Math.cos(2 * Math.PI * rand());
+  const knob = Object.fromEntries(task.spec.knobs.map((k) => [k.name, k]));
+  const base = Object.fromEntries(task.spec.knobs.map((k) => [k.name, number(task.baseline[k.name])]));
+  const small = ['HEAD_SCALE', 'MOMENTUM', 'WARMUP_FRAC', 'WEIGHT_DECAY', 'LABEL_SMOOTHING'];
+  const best = Object.fromEntries([...small, 'LR'].map((n) => [n, (rand() - 0.5) * 3]));
+  return (v) => {
+    const at = (n) => stepsAway(knob[n], base[n], v[n]);
+    const passes = v.EPOCHS * v.TRAIN_SUBSET_FRAC;
+    const batch = Math.log2(v.BATCH_SIZE / 128); // larger batches: fewer steps for the same passes
+    const lr = at('LR');
+    if (lr - best.LR > 3 || (v.LR > 0.6 && v.MOMENTUM > 0.9)) return null; // diverged
+    let acc = 0.8862 + 0.022 * Math.log(passes) + 0.024 * Math.log(v.WIDTH / 16);
+    acc += { 1: -0.015, 2: 0, 3: 0.002 }[v.DEPTH] - (batch > 0 ? 0.004 * batch : 0.002 * batch);
+    acc -= 0.002 * ((lr - best.LR) ** 2 - best.LR ** 2);
+    for (const n of small) acc -= 0.001 * ((at(n) - best[n]) ** 2 - best[n] ** 2);
+    if (v.FLIP_AUG) acc -= passes <= 1.2 ? 0.003 : -0.002;
+    acc += 0.0008 * normal();
+    const work = (passes / 1.0) * (v.WIDTH / 16) ** 2 * { 1: 0.75, 2: 1, 3: 1.1 }[v.DEPTH] * (128 / v.BATCH_SIZE) ** 0.2 * (v.FLIP_AUG ? 1.05 : 1);
+    if (3 + 20 * work > task.spec.train.budget_s) return null; // one seed past its budget
+    if (acc < 0.88) return null; // gate_miss
+    return 10 + 60 * work + normal();
+  };
+}
+
 const format = (k, v) => (k.type === 'bool' ? (v ? 'True' : 'False') : k.type === 'int' ? String(Math.round(v)) : String(Number(v.toPrecision(4))));
 const recipeFiles = (values) =>
   new Map([
@@ -186,8 +223,10 @@ const recipeKey = (values) =>
 
 async function campaign(taskName, arm, seed, trials) {
   const task = simTask(taskName === 'bowl' ? BOWL : taskName);
-  const golf = taskName === 'golf-mini' ? golfMini(task, seed) : null;
-  const score = async (values) => (golf ? golf(Object.fromEntries(Object.entries(values).map(([n, v]) => [n, number(v)]))) : callPython({ score: values }));
+  const surrogate = { 'golf-mini': golfMini, 'bench-mini': benchMini }[taskName];
+  const landscape = surrogate ? surrogate(task, seed) : null;
+  const score = async (values) =>
+    landscape ? landscape(Object.fromEntries(Object.entries(values).map(([n, v]) => [n, number(v)]))) : callPython({ score: values });
   const direction = task.spec.metric.direction;
   const gain = (a, b) => (direction === 'minimize' ? b - a : a - b);
   const minDelta = task.spec.keep_rule?.min_delta ?? 0;
