@@ -1,6 +1,7 @@
 // The campaign's stopping rules and budget checks. Pure and deterministic: the campaign
 // workflow calls them with workflow time, and the setBudget update's validator uses them.
 import type { Budget, BudgetChange, Plateau, Spent } from './types.js';
+import { budgetChangeSchema, budgetSchema, firstProblem, plateauSchema } from './campaignInput.js';
 
 export interface RuleState {
   budget: Budget;
@@ -40,28 +41,17 @@ export function msUntilTimeRule(s: Pick<RuleState, 'budget' | 'plateau' | 'now' 
   return Math.max(1, Math.min(...at) - s.now);
 }
 
-const isWhole = (x: unknown): x is number => Number.isInteger(x) && (x as number) >= 0;
-const isAmount = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x) && x >= 0;
-const isIsoTime = (x: unknown): x is string => typeof x === 'string' && /^\d{4}-\d\d-\d\dT/.test(x) && !Number.isNaN(Date.parse(x));
-
-/** The first malformed field of a budget (or part of one), as `field: rule`; null when it is well formed. */
-export function budgetFieldError(b: Record<string, unknown>, prefix: string, requireTrials: boolean): string | null {
-  const known = ['trials', 'gpuHours', 'dollars', 'deadline'];
-  const unknown = Object.keys(b).filter((k) => !known.includes(k));
-  if (unknown.length) return `${prefix}${unknown[0]}: unknown field (known: ${known.join(', ')})`;
-  if ((requireTrials || b.trials !== undefined) && !isWhole(b.trials)) return `${prefix}trials: a whole number >= 0`;
-  if (b.gpuHours !== undefined && !isAmount(b.gpuHours)) return `${prefix}gpuHours: a number >= 0`;
-  if (b.dollars !== undefined && !isAmount(b.dollars)) return `${prefix}dollars: a number >= 0`;
-  if (b.deadline !== undefined && !isIsoTime(b.deadline)) return `${prefix}deadline: an ISO time such as 2026-01-31T18:00:00Z`;
-  return null;
+/** The first malformed field of a budget (or, without trials required, a budget change), as `field: rule`; null when it is well formed. */
+export function budgetFieldError(b: unknown, prefix: string, requireTrials: boolean): string | null {
+  return firstProblem(requireTrials ? budgetSchema : budgetChangeSchema, b, prefix.replace(/\.$/, ''));
 }
 
 /** Why a setBudget change is refused (malformed, or a limit below what is already spent), or null to accept it. */
 export function budgetChangeError(change: unknown, spent: Spent, now: number): string | null {
   if (!change || typeof change !== 'object' || Array.isArray(change)) return 'budget change: an object with any of trials, gpuHours, dollars, deadline';
-  const c = change as BudgetChange;
-  const malformed = budgetFieldError(c as Record<string, unknown>, '', false);
+  const malformed = budgetFieldError(change, '', false);
   if (malformed) return malformed;
+  const c = change as BudgetChange;
   if (!Object.keys(c).length) return 'budget change: name at least one of trials, gpuHours, dollars, deadline';
   if (c.trials !== undefined && c.trials < spent.trials) return `trials: ${c.trials} is below the ${spent.trials} trials already started`;
   if (c.gpuHours !== undefined && c.gpuHours * 3600 < spent.gpuSeconds)
@@ -72,12 +62,4 @@ export function budgetChangeError(change: unknown, spent: Spent, now: number): s
 }
 
 /** The plateau option's first malformed field, or null. */
-export function plateauFieldError(p: unknown): string | null {
-  if (typeof p !== 'object' || p === null || Array.isArray(p)) return 'plateau: an object with trials and/or hours';
-  const q = p as Record<string, unknown>;
-  const unknown = Object.keys(q).filter((k) => k !== 'trials' && k !== 'hours');
-  if (unknown.length) return `plateau.${unknown[0]}: unknown field (known: trials, hours)`;
-  if (q.trials !== undefined && !(Number.isInteger(q.trials) && (q.trials as number) >= 1)) return 'plateau.trials: a whole number >= 1';
-  if (q.hours !== undefined && !(typeof q.hours === 'number' && q.hours > 0)) return 'plateau.hours: a number > 0';
-  return null;
-}
+export const plateauFieldError = (p: unknown) => firstProblem(plateauSchema, p, 'plateau');

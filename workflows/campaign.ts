@@ -21,8 +21,8 @@ import type { ControlActivities } from '../activities/index.js';
 import type { CampaignInput, CampaignResult, TrialInput, TrialOutcome } from '../src/types.js';
 import { CONTROL_QUEUE, trialId } from '../src/ids.js';
 import { SA } from '../src/searchAttributes.js';
-import { budgetChangeError, budgetFieldError, plateauFieldError } from '../src/campaignRules.js';
-import { proposerConfigError } from '../src/proposers/proposerConfig.js';
+import { budgetChangeError } from '../src/campaignRules.js';
+import { campaignInputError, firstProblem, parallelismSchema } from '../src/campaignInput.js';
 import { CampaignState } from '../src/campaignState.js';
 import { pauseSignal, resumeSignal, setBudgetUpdate, setParallelismUpdate, statusQuery, stopSignal } from './api.js';
 import { trial } from './trial.js';
@@ -37,41 +37,10 @@ const setupActivities = (outageS: number) =>
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' }, // bad input fails non-retryable (activities/failures.ts)
   });
 
-const parallelismError = (n: unknown, field = 'parallelism') =>
-  Number.isInteger(n) && (n as number) >= 1 && (n as number) <= 256 ? null : `${field}: a whole number from 1 to 256`;
-const wholeIn = (n: unknown, lo: number, hi: number) => Number.isInteger(n) && (n as number) >= lo && (n as number) <= hi;
-
 /** Invalid input fails the campaign at once, naming the field. */
 function validateCampaignInput(input: CampaignInput): void {
-  const bad = (problem: string): never => {
-    throw ApplicationFailure.nonRetryable(`invalid campaign input: ${problem}`, 'InvalidCampaignInput');
-  };
-  if (!input || typeof input !== 'object') bad('(root): must be an object');
-  if (typeof input.campaignId !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(input.campaignId)) bad('campaignId: letters, digits, . _ -');
-  if (typeof input.task !== 'string' || !input.task) bad('task: a task name under tasks/');
-  if (!input.budget || typeof input.budget !== 'object') bad('budget: an object with trials (and optionally gpuHours, dollars, deadline)');
-  const budgetError = budgetFieldError(input.budget as unknown as Record<string, unknown>, 'budget.', true);
-  if (budgetError) bad(budgetError);
-  if (input.parallelism === undefined && input.slots === undefined) bad('slots: the number of train slots to fill (or parallelism: trials in flight)');
-  if (input.slots !== undefined && !wholeIn(input.slots, 1, 128)) bad('slots: a whole number from 1 to 128');
-  if (input.lookahead !== undefined && !wholeIn(input.lookahead, 0, 4)) bad('lookahead: a whole number from 0 to 4 (proposals ready per slot)');
-  if (input.rebase !== undefined && typeof input.rebase !== 'boolean') bad('rebase: true or false');
-  const pError = input.parallelism === undefined ? null : parallelismError(input.parallelism);
-  if (pError) bad(pError);
-  const proposerError = proposerConfigError(input.proposer);
-  if (proposerError) bad(proposerError);
-  if (input.seed !== undefined && !Number.isInteger(input.seed)) bad('seed: a whole number');
-  if (input.plateau !== undefined) {
-    const e = plateauFieldError(input.plateau);
-    if (e) bad(e);
-  }
-  if (input.specialistChoice !== undefined && !['round_robin', 'bandit'].includes(input.specialistChoice)) bad('specialistChoice: round_robin or bandit');
-  if (input.trialsPerRun !== undefined && !(Number.isInteger(input.trialsPerRun) && input.trialsPerRun >= 1)) bad('trialsPerRun: a whole number >= 1');
-  const r = input.roster;
-  if (r !== undefined && (!r || !['specialists', 'generalist', 'generic'].includes(r.kind))) bad('roster.kind: one of specialists, generalist, generic');
-  if (r?.kind === 'generic' && (!Number.isInteger(r.agents) || r.agents < 1 || r.agents > 64)) bad('roster.agents: a whole number from 1 to 64');
-  const o = input.outageLimitMinutes;
-  if (o !== undefined && !(typeof o === 'number' && Number.isFinite(o) && o > 0)) bad('outageLimitMinutes: a number of minutes > 0 (default 30)');
+  const problem = campaignInputError(input);
+  if (problem) throw ApplicationFailure.nonRetryable(`invalid campaign input: ${problem}`, 'InvalidCampaignInput');
 }
 
 export async function campaign(input: CampaignInput): Promise<CampaignResult> {
@@ -96,7 +65,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     },
     {
       validator: (n) => {
-        const refused = parallelismError(n);
+        const refused = firstProblem(parallelismSchema, n, 'parallelism');
         if (refused) throw ApplicationFailure.nonRetryable(`parallelism refused: ${refused}`, 'ParallelismRefused');
       },
     },

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { askOptuna, candidateProposal, toParams, type OptunaRequest } from '../../src/proposers/optuna.js';
-import { proposerConfigError } from '../../src/proposers/proposerConfig.js';
+import { proposerConfigError } from '../../src/campaignInput.js';
 import { applyEdits } from '../../src/recipe/edits.js';
 import type { Knob } from '../../src/task/spec.js';
 import type { ProposerConfig } from '../../src/types.js';
