@@ -1,21 +1,24 @@
 // The one shape of an evaluator's verdict, whichever channel brought it.
-import type { EvalReport, Label } from '../types.js';
+import { z } from 'zod';
+import type { EvalReport } from '../types.js';
 import { LABELS } from '../types.js';
 
+const reportSchema = z.looseObject(
+  {
+    metric: z.number({ error: '"metric" must be a number or null' }).nullable(),
+    label: z.enum(LABELS, { error: (issue) => `unknown label ${JSON.stringify(issue.input)}` }).nullish(),
+    metrics: z.record(z.string(), z.unknown()).catch({}).optional(),
+    reason: z.unknown().optional(),
+  },
+  { error: 'not a JSON object' },
+);
+
 export function toReport(raw: unknown): EvalReport | string {
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return 'evaluator report: not a JSON object';
-  const r = raw as Record<string, unknown>;
-  const metric = r.metric;
-  if (metric !== null && typeof metric !== 'number') return 'evaluator report: "metric" must be a number or null';
-  const label = r.label ?? null;
-  if (label !== null && !(typeof label === 'string' && (LABELS as readonly string[]).includes(label))) {
-    return `evaluator report: unknown label ${JSON.stringify(label)}`;
-  }
-  const metrics: Record<string, number | null> = {};
-  if (r.metrics && typeof r.metrics === 'object') {
-    for (const [k, v] of Object.entries(r.metrics as Record<string, unknown>)) metrics[k] = typeof v === 'number' ? v : null;
-  }
-  return { metric: metric as number | null, metrics, label: label as Label | null, reason: String(r.reason ?? '') };
+  const r = reportSchema.safeParse(raw);
+  if (!r.success) return `evaluator report: ${r.error.issues[0]!.message}`;
+  // Side metrics are informative only: one that is not a number is kept as null, not an error.
+  const metrics = Object.fromEntries(Object.entries(r.data.metrics ?? {}).map(([k, v]) => [k, typeof v === 'number' ? v : null]));
+  return { metric: r.data.metric, metrics, label: r.data.label ?? null, reason: String(r.data.reason ?? '') };
 }
 
 /** Parses the text of a report channel. */

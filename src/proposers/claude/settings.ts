@@ -1,8 +1,17 @@
 // Model settings per specialist, and what a call costs. Prices are dollars per million tokens;
 // a model missing from the table needs `price` in its settings, so no call is ever costed at zero.
+import { z } from 'zod';
 import type { ClaudeProposerConfig, ModelSettings, Usage } from '../../types.js';
+import { firstProblem } from '../../campaignInput.js';
 
-const EFFORTS = ['low', 'medium', 'high', 'xhigh', 'max'];
+const EFFORTS = ['low', 'medium', 'high', 'xhigh', 'max'] as const;
+/** A model's settings after defaults: price and model are checked against the price table. */
+const modelSettingsSchema = z.looseObject({
+  maxTokens: z.int({ error: 'a whole number >= 256' }).min(256, { error: 'a whole number >= 256' }),
+  temperature: z.never({ error: 'not supported by the Messages API this SDK speaks; use effort (low, medium, high, xhigh, max)' }).optional(),
+  effort: z.enum(EFFORTS, { error: `one of ${EFFORTS.join(', ')}` }).optional(),
+});
+const metaEverySchema = z.int({ error: 'a whole number >= 0' }).min(0, { error: 'a whole number >= 0' }).optional();
 
 const DEFAULT_MODEL: ModelSettings = { model: 'claude-sonnet-4-6', maxTokens: 4096 };
 
@@ -57,11 +66,8 @@ export function checkClaudeConfig(config: ClaudeProposerConfig, roster: string[]
   for (const name of [...roster, 'meta']) {
     const s = modelSettings(config, name);
     if (!priceOf(s)) return `proposer.models.${name}: model ${s.model} has no built-in price; give price {input, output} in dollars per million tokens`;
-    if (!Number.isInteger(s.maxTokens) || s.maxTokens < 256) return `proposer.models.${name}.maxTokens: a whole number >= 256`;
-    if ('temperature' in s)
-      return `proposer.models.${name}.temperature: not supported by the Messages API this SDK speaks; use effort (low, medium, high, xhigh, max)`;
-    if (s.effort !== undefined && !EFFORTS.includes(s.effort)) return `proposer.models.${name}.effort: one of ${EFFORTS.join(', ')}`;
+    const bad = firstProblem(modelSettingsSchema, s, `proposer.models.${name}`);
+    if (bad) return bad;
   }
-  if (config.metaEvery !== undefined && (!Number.isInteger(config.metaEvery) || config.metaEvery < 0)) return 'proposer.metaEvery: a whole number >= 0';
-  return null;
+  return firstProblem(metaEverySchema, config.metaEvery, 'proposer.metaEvery');
 }
